@@ -1,0 +1,457 @@
+"""The one place that decides what a span looks like.
+
+Adapters say *where* a runtime's agent, round, model and tool calls are and
+hand over plain values (names, ids, token counts); the handler turns them into
+spans, attributes and metrics following the GenAI semantic conventions. Every
+public method here is safe to call from a wrapper: it logs its own failures
+and returns ``None`` (or does nothing) instead of raising.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from time import perf_counter
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.metrics import MeterProvider, get_meter
+from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from . import attributes as A
+from ._content import apply_hook, capture_enabled, max_length, to_json
+from ._invocations import (
+    FRAME_KEY,
+    TOOL_KEY,
+    AgentInvocation,
+    ChatInvocation,
+    StepInvocation,
+    ToolInvocation,
+    WorkflowInvocation,
+    current_frame,
+)
+from ._safety import error_type as _error_type
+from ._safety import report
+from .version import __version__
+
+_SCOPE = "opentelemetry.instrumentation.agents"
+_SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+
+# Bucket boundaries the GenAI semantic conventions give for these histograms.
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
+                 4194304, 16777216, 67108864)
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
+                    10.24, 20.48, 40.96, 81.92)
+
+_get_current_span = trace.get_current_span
+_set_span_in_context = trace.set_span_in_context
+_set_value = otel_context.set_value
+_get_current = otel_context.get_current
+
+
+def _status_description(exc: BaseException) -> str:
+    try:
+        return str(exc)[:1024]
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break the host
+        return type(exc).__name__
+
+
+class TelemetryHandler:
+    """Creates and ends the spans (and records the metrics) of one runtime."""
+
+    def __init__(self, runtime: str, tracer_provider: TracerProvider | None = None,
+                 meter_provider: MeterProvider | None = None) -> None:
+        self.runtime = runtime
+        self._tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider,
+                                        schema_url=_SCHEMA_URL)
+        self._usage_lock = threading.Lock()
+        self.capture_content = capture_enabled()
+        self.content_limit = max_length()
+        self._init_metrics(meter_provider)
+
+    def _init_metrics(self, meter_provider: MeterProvider | None) -> None:
+        try:
+            meter = get_meter(_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
+            self._token_usage = meter.create_histogram(
+                "gen_ai.client.token.usage", unit="{token}",
+                description="Number of input and output tokens used per model call",
+                explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
+            self._operation_duration = meter.create_histogram(
+                "gen_ai.client.operation.duration", unit="s",
+                description="Duration of model calls",
+                explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+            self._agent_duration = meter.create_histogram(
+                "agents.invocation.duration", unit="s",
+                description="Duration of agent invocations",
+                explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+            self._tool_duration = meter.create_histogram(
+                "agents.tool.duration", unit="s",
+                description="Duration of tool calls",
+                explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        except Exception:  # noqa: BLE001
+            report("creating metric instruments")
+            self._token_usage = self._operation_duration = None
+            self._agent_duration = self._tool_duration = None
+
+    # -- content ---------------------------------------------------------
+    def _content(self, kind: str, key: str, value: Any) -> str | None:
+        value = apply_hook(kind, key, value)
+        if value is None:
+            return None
+        return to_json(value, self.content_limit)
+
+    # -- shared span plumbing --------------------------------------------
+    def _start(self, name: str, kind: SpanKind, parent: Context,
+               attrs: dict[str, Any]):
+        return self._tracer.start_span(name, context=parent, kind=kind, attributes=attrs)
+
+    def _end(self, inv, error: BaseException | None, err_type: str | None) -> bool:
+        """End `inv`'s span once; returns False if it had already ended."""
+        if inv.ended:
+            return False
+        inv.ended = True
+        span = inv.span
+        if err_type is None and error is not None:
+            err_type = _error_type(error)
+        if err_type is not None and span.is_recording():
+            span.set_attribute(A.ERROR_TYPE, err_type)
+            span.set_status(Status(StatusCode.ERROR,
+                                   _status_description(error) if error is not None else None))
+        span.end()
+        return True
+
+    # -- agent -----------------------------------------------------------
+    def start_agent(self, owner: Any, name: str | None, *, agent_id: str | None = None,
+                    conversation_id: str | None = None, description: str | None = None,
+                    provider: str | None = None, request_model: str | None = None,
+                    max_iterations: int | None = None,
+                    input_value: Any = None) -> AgentInvocation | None:
+        """Open an `invoke_agent` span and push its frame; None when suppressed."""
+        try:
+            parent_ctx = _get_current()
+            if not is_instrumentation_enabled():
+                return None
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_AGENT,
+                                     A.RUNTIME: self.runtime}
+            name = _clean(name)
+            if name:
+                attrs[A.AGENT_NAME] = name
+            if agent_id:
+                attrs[A.AGENT_ID] = str(agent_id)
+            if conversation_id:
+                attrs[A.CONVERSATION_ID] = str(conversation_id)
+            if description:
+                attrs[A.AGENT_DESCRIPTION] = _clean(description)
+            if provider:
+                attrs[A.PROVIDER_NAME] = provider
+            if request_model:
+                attrs[A.REQUEST_MODEL] = _clean(request_model)
+            if max_iterations is not None:
+                attrs[A.AGENT_MAX_ITERATIONS] = int(max_iterations)
+            span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
+                               SpanKind.INTERNAL, parent_ctx, attrs)
+            if self.capture_content and input_value is not None and span.is_recording():
+                text = self._content("agent", A.INPUT_MESSAGES, input_value)
+                if text is not None:
+                    span.set_attribute(A.INPUT_MESSAGES, text)
+            frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
+                                    current_frame(parent_ctx), attrs)
+            frame.context = _set_value(FRAME_KEY, frame, _set_span_in_context(span, parent_ctx))
+            return frame
+        except Exception:  # noqa: BLE001
+            report("start_agent")
+            return None
+
+    def finish_agent(self, frame: AgentInvocation, *, error: BaseException | None = None,
+                     error_type: str | None = None, output_value: Any = None,
+                     stream_closed_early: bool = False) -> None:
+        try:
+            if frame.ended:
+                return
+            self.finish_step(frame, error=error)
+            span = frame.span
+            if span.is_recording():
+                span.set_attribute(A.AGENT_ROUNDS, frame.rounds)
+                if frame.input_tokens or frame.output_tokens:
+                    span.set_attribute(A.USAGE_INPUT_TOKENS, frame.input_tokens)
+                    span.set_attribute(A.USAGE_OUTPUT_TOKENS, frame.output_tokens)
+                if frame.finish_reason:
+                    span.set_attribute(A.AGENT_FINISH_REASON, frame.finish_reason)
+                span.set_attribute(A.AGENT_MAX_ITERATIONS_REACHED, frame.max_iterations_reached)
+                if stream_closed_early:
+                    span.set_attribute(A.STREAM_CLOSED_EARLY, True)
+                if self.capture_content and output_value is not None:
+                    text = self._content("agent", A.OUTPUT_MESSAGES, output_value)
+                    if text is not None:
+                        span.set_attribute(A.OUTPUT_MESSAGES, text)
+            self._end(frame, error, error_type)
+            if self._agent_duration is not None:
+                metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT}
+                if A.AGENT_NAME in frame.attributes:
+                    metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
+                if error is not None or error_type is not None:
+                    metric_attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+                self._agent_duration.record(perf_counter() - frame.start, metric_attrs)
+        except Exception:  # noqa: BLE001
+            report("finish_agent")
+
+    # -- rounds ----------------------------------------------------------
+    def start_step(self, frame: AgentInvocation) -> StepInvocation | None:
+        """End the frame's open round, if any, and open the next one."""
+        try:
+            if frame.ended:
+                return None
+            if frame.step is not None:
+                self.finish_step(frame)
+            frame.rounds += 1
+            span = self._start(A.STEP_SPAN_NAME, SpanKind.INTERNAL, frame.context,
+                               {A.OPERATION_NAME: A.OP_REACT, A.REACT_ROUND: frame.rounds})
+            step = StepInvocation(span, _set_span_in_context(span, frame.context),
+                                  perf_counter(), frame.rounds)
+            frame.step = step
+            return step
+        except Exception:  # noqa: BLE001
+            report("start_step")
+            return None
+
+    def finish_step(self, frame: AgentInvocation, *, error: BaseException | None = None,
+                    finish_reason: str | None = None) -> None:
+        try:
+            step = frame.step
+            if step is None:
+                return
+            frame.step = None
+            reason = finish_reason or step.finish_reason
+            if reason is None and error is not None:
+                reason = A.FINISH_CANCELLED if _is_cancellation(error) else A.FINISH_ERROR
+            if reason and step.span.is_recording():
+                step.span.set_attribute(A.REACT_FINISH_REASON, reason)
+            self._end(step, error, None)
+        except Exception:  # noqa: BLE001
+            report("finish_step")
+
+    def child_parent(self) -> tuple[Context, AgentInvocation | None]:
+        """Where a model or tool call made now belongs.
+
+        Directly inside an agent invocation that is the agent's open round; when
+        something else is current (say, a tool span of the round, or a span the
+        user opened) it is the current context, so nothing is re-parented.
+        """
+        ctx = _get_current()
+        frame = current_frame(ctx)
+        if frame is not None and frame.step is not None and _get_current_span(ctx) is frame.span:
+            return frame.step.context, frame
+        return ctx, frame
+
+    # -- model calls -----------------------------------------------------
+    def start_chat(self, *, request_model: str | None, provider: str | None = None,
+                   stream: bool | None = None, input_messages: Any = None,
+                   system_instructions: Any = None) -> ChatInvocation | None:
+        try:
+            if not is_instrumentation_enabled():
+                return None
+            parent, frame = self.child_parent()
+            request_model = _clean(request_model)
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_CHAT}
+            if provider:
+                attrs[A.PROVIDER_NAME] = provider
+            if request_model:
+                attrs[A.REQUEST_MODEL] = request_model
+            if stream is not None:
+                attrs[A.REQUEST_STREAM] = bool(stream)
+            span = self._start(f"chat {request_model}" if request_model else "chat",
+                               SpanKind.CLIENT, parent, attrs)
+            if self.capture_content and span.is_recording():
+                for key, value in ((A.INPUT_MESSAGES, input_messages),
+                                   (A.SYSTEM_INSTRUCTIONS, system_instructions)):
+                    if value is not None:
+                        text = self._content("chat", key, value)
+                        if text is not None:
+                            span.set_attribute(key, text)
+            return ChatInvocation(span, _set_span_in_context(span, parent), perf_counter(),
+                                  frame, attrs)
+        except Exception:  # noqa: BLE001
+            report("start_chat")
+            return None
+
+    def finish_chat(self, inv: ChatInvocation, *, response_model: str | None = None,
+                    response_id: str | None = None,
+                    finish_reasons: Iterable[str] | None = None,
+                    input_tokens: int | None = None, output_tokens: int | None = None,
+                    output_messages: Any = None, step_finish_reason: str | None = None,
+                    error: BaseException | None = None,
+                    error_type: str | None = None) -> None:
+        """End a model call; its tokens count toward its own agent invocation only."""
+        try:
+            if inv.ended:
+                return
+            span = inv.span
+            if span.is_recording():
+                if response_model:
+                    span.set_attribute(A.RESPONSE_MODEL, _clean(response_model))
+                if response_id:
+                    span.set_attribute(A.RESPONSE_ID, str(response_id))
+                if finish_reasons:
+                    span.set_attribute(A.RESPONSE_FINISH_REASONS,
+                                       [str(r) for r in finish_reasons])
+                if input_tokens is not None:
+                    span.set_attribute(A.USAGE_INPUT_TOKENS, int(input_tokens))
+                if output_tokens is not None:
+                    span.set_attribute(A.USAGE_OUTPUT_TOKENS, int(output_tokens))
+                if self.capture_content and output_messages is not None:
+                    text = self._content("chat", A.OUTPUT_MESSAGES, output_messages)
+                    if text is not None:
+                        span.set_attribute(A.OUTPUT_MESSAGES, text)
+            self._end(inv, error, error_type)
+            frame = inv.agent
+            if frame is not None:
+                if input_tokens or output_tokens:
+                    with self._usage_lock:
+                        frame.input_tokens += int(input_tokens or 0)
+                        frame.output_tokens += int(output_tokens or 0)
+                step = frame.step
+                if step is not None:
+                    if error is not None or error_type is not None:
+                        step.finish_reason = A.FINISH_ERROR
+                    elif step_finish_reason is not None:
+                        step.finish_reason = step_finish_reason
+            self._record_chat_metrics(inv, response_model, input_tokens, output_tokens,
+                                      error_type or (_error_type(error) if error else None))
+        except Exception:  # noqa: BLE001
+            report("finish_chat")
+
+    def _record_chat_metrics(self, inv: ChatInvocation, response_model: str | None,
+                             input_tokens: int | None, output_tokens: int | None,
+                             err_type: str | None) -> None:
+        if self._operation_duration is None:
+            return
+        attrs = {A.OPERATION_NAME: A.OP_CHAT}
+        for key in (A.PROVIDER_NAME, A.REQUEST_MODEL):
+            if key in inv.attributes:
+                attrs[key] = inv.attributes[key]
+        if response_model:
+            attrs[A.RESPONSE_MODEL] = _clean(response_model)
+        if err_type:
+            attrs[A.ERROR_TYPE] = err_type
+        self._operation_duration.record(perf_counter() - inv.start, attrs)
+        for token_type, count in (("input", input_tokens), ("output", output_tokens)):
+            if count is not None:
+                self._token_usage.record(int(count), {**attrs, A.TOKEN_TYPE: token_type})
+
+    # -- tool calls ------------------------------------------------------
+    def start_tool(self, name: str | None, *, call_id: str | None = None,
+                   tool_type: str | None = "function", description: str | None = None,
+                   arguments: Any = None) -> ToolInvocation | None:
+        try:
+            if not is_instrumentation_enabled():
+                return None
+            parent, frame = self.child_parent()
+            if frame is not None and frame.step is None and not frame.ended \
+                    and _get_current_span(parent) is frame.span:
+                # A tool run without a model call first (say, resuming after a
+                # user confirmation) still belongs to a round of its own.
+                self.start_step(frame)
+                parent, frame = self.child_parent()
+            name = _clean(name)
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
+            if name:
+                attrs[A.TOOL_NAME] = name
+            if call_id:
+                attrs[A.TOOL_CALL_ID] = str(call_id)
+            if tool_type:
+                attrs[A.TOOL_TYPE] = tool_type
+            if description:
+                attrs["gen_ai.tool.description"] = _clean(description)
+            span = self._start(f"execute_tool {name}" if name else "execute_tool",
+                               SpanKind.INTERNAL, parent, attrs)
+            if self.capture_content and arguments is not None and span.is_recording():
+                text = self._content("tool", A.TOOL_CALL_ARGUMENTS, arguments)
+                if text is not None:
+                    span.set_attribute(A.TOOL_CALL_ARGUMENTS, text)
+            inv = ToolInvocation(span, parent, perf_counter(), frame, attrs)
+            inv.context = _set_value(TOOL_KEY, inv, _set_span_in_context(span, parent))
+            return inv
+        except Exception:  # noqa: BLE001
+            report("start_tool")
+            return None
+
+    def finish_tool(self, inv: ToolInvocation, *, result: Any = None,
+                    error: BaseException | None = None, error_type: str | None = None) -> None:
+        try:
+            if inv.ended:
+                return
+            if error_type is None and error is None:
+                error_type = inv.error_type
+            if self.capture_content and result is not None and inv.span.is_recording():
+                text = self._content("tool", A.TOOL_CALL_RESULT, result)
+                if text is not None:
+                    inv.span.set_attribute(A.TOOL_CALL_RESULT, text)
+            self._end(inv, error, error_type)
+            if self._tool_duration is not None:
+                attrs = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
+                if A.TOOL_NAME in inv.attributes:
+                    attrs[A.TOOL_NAME] = inv.attributes[A.TOOL_NAME]
+                if error is not None or error_type is not None:
+                    attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+                self._tool_duration.record(perf_counter() - inv.start, attrs)
+        except Exception:  # noqa: BLE001
+            report("finish_tool")
+
+    # -- multi-agent workflows ---------------------------------------------
+    def start_workflow(self, name: str | None, *,
+                       extra: Mapping[str, Any] | None = None) -> WorkflowInvocation | None:
+        try:
+            if not is_instrumentation_enabled():
+                return None
+            parent = _get_current()
+            name = _clean(name)
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_WORKFLOW,
+                                     A.RUNTIME: self.runtime}
+            if name:
+                attrs[A.WORKFLOW_NAME] = name
+            if extra:
+                attrs.update(extra)
+            span = self._start(f"invoke_workflow {name}" if name else "invoke_workflow",
+                               SpanKind.INTERNAL, parent, attrs)
+            return WorkflowInvocation(span, _set_span_in_context(span, parent), perf_counter(),
+                                      attrs)
+        except Exception:  # noqa: BLE001
+            report("start_workflow")
+            return None
+
+    def finish_workflow(self, inv: WorkflowInvocation, *, error: BaseException | None = None,
+                        error_type: str | None = None) -> None:
+        try:
+            self._end(inv, error, error_type)
+        except Exception:  # noqa: BLE001
+            report("finish_workflow")
+
+
+_NAME_LIMIT = 256
+
+
+def _clean(value: Any) -> str | None:
+    """A name or model id fit for a span name: a bounded, non-empty string."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except Exception:  # noqa: BLE001
+            return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > _NAME_LIMIT:
+        value = value[:_NAME_LIMIT]
+    return value
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    import asyncio
+
+    return isinstance(exc, (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt))

@@ -1,0 +1,52 @@
+"""The instrumentor shape every runtime shares."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+
+from ._handler import TelemetryHandler
+from ._patching import Patcher
+
+
+class RuntimeInstrumentor(BaseInstrumentor):
+    """Base of the per-runtime instrumentors.
+
+    A subclass names its runtime and requirement and implements `_install`,
+    which only registers patches with the patcher (nothing is imported here).
+    `BaseInstrumentor` makes each subclass a singleton and refuses a second
+    `instrument()`, so no code path can patch a runtime twice.
+    """
+
+    runtime: str = ""
+    requirements: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        # BaseInstrumentor is a singleton: __init__ runs on every call.
+        if not hasattr(self, "_patcher"):
+            self._patcher = Patcher()
+            self._handler: TelemetryHandler | None = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return self.requirements
+
+    @property
+    def handler(self) -> TelemetryHandler | None:
+        return self._handler
+
+    def _instrument(self, **kwargs: Any) -> None:
+        self._handler = TelemetryHandler(self.runtime, kwargs.get("tracer_provider"),
+                                         kwargs.get("meter_provider"))
+        self._install(self._patcher, self._handler)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        self._remove()
+        self._patcher.unpatch_all()
+
+    def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
+        raise NotImplementedError
+
+    def _remove(self) -> None:
+        """Undo anything added to live objects beyond the recorded patches."""

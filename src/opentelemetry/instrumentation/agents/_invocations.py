@@ -1,0 +1,112 @@
+"""Per-invocation telemetry state.
+
+One object per agent invocation, round, model call and tool call. They live in
+the OpenTelemetry context (a ContextVar), never on the runtime's objects, so
+overlapping invocations of one agent instance cannot see each other's state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.trace import Span
+
+from opentelemetry import context as otel_context
+
+FRAME_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.frame")
+TOOL_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.tool")
+
+
+class _Invocation:
+    __slots__ = ("context", "ended", "span", "start")
+
+    def __init__(self, span: Span, context: Context, start: float) -> None:
+        self.span = span
+        self.context = context
+        self.start = start
+        self.ended = False
+
+
+class AgentInvocation(_Invocation):
+    """The frame of one agent invocation.
+
+    `owner` is the runtime's agent object, so hooks and wrappers can tell their
+    own agent's frame from an enclosing agent's frame in the same context.
+    """
+
+    __slots__ = (
+        "attributes",
+        "finish_reason",
+        "input_tokens",
+        "max_iterations_reached",
+        "output_tokens",
+        "owner",
+        "parent",
+        "rounds",
+        "step",
+    )
+
+    def __init__(self, owner: Any, span: Span, context: Context, start: float,
+                 parent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.owner = owner
+        self.parent = parent
+        self.attributes = attributes
+        self.rounds = 0
+        self.step: StepInvocation | None = None
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.max_iterations_reached = False
+        self.finish_reason: str | None = None
+
+
+class StepInvocation(_Invocation):
+    __slots__ = ("finish_reason", "round")
+
+    def __init__(self, span: Span, context: Context, start: float, round_: int) -> None:
+        super().__init__(span, context, start)
+        self.round = round_
+        self.finish_reason: str | None = None
+
+
+class ChatInvocation(_Invocation):
+    __slots__ = ("agent", "attributes", "first_chunk")
+
+    def __init__(self, span: Span, context: Context, start: float,
+                 agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.agent = agent
+        self.attributes = attributes
+        self.first_chunk = False
+
+
+class ToolInvocation(_Invocation):
+    __slots__ = ("agent", "attributes", "error_type")
+
+    def __init__(self, span: Span, context: Context, start: float,
+                 agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.agent = agent
+        self.attributes = attributes
+        # Set when the runtime swallowed the tool's exception but we saw it.
+        self.error_type: str | None = None
+
+
+class WorkflowInvocation(_Invocation):
+    __slots__ = ("attributes",)
+
+    def __init__(self, span: Span, context: Context, start: float,
+                 attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.attributes = attributes
+
+
+def current_frame(ctx: Context | None = None) -> AgentInvocation | None:
+    """The innermost agent invocation in `ctx` (default: the current context)."""
+    return otel_context.get_value(FRAME_KEY, ctx)  # type: ignore[return-value]
+
+
+def current_tool(ctx: Context | None = None) -> ToolInvocation | None:
+    """The tool call whose code is running now, if we traced it."""
+    return otel_context.get_value(TOOL_KEY, ctx)  # type: ignore[return-value]

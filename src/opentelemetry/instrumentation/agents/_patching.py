@@ -1,0 +1,126 @@
+"""Lazy, reversible patching with wrapt.
+
+Instrumenting never imports a runtime module itself: each patch waits for the
+application's own import through a wrapt post-import hook (which fires at once
+when the module is already loaded). Every patch is recorded so `unpatch_all`
+restores the originals, and a callable that already carries our wrapper is
+never wrapped a second time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import wrapt
+from opentelemetry.instrumentation.utils import unwrap
+
+from ._safety import report
+
+# wrapt proxies keep `_self_`-prefixed attributes on the proxy itself rather
+# than forwarding them to the wrapped function, so the mark leaves with unwrap.
+_MARK = "_self_otel_agents_wrapper"
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _resolve(module: ModuleType, path: str) -> tuple[Any, str]:
+    parent: Any = module
+    *owners, attribute = path.split(".")
+    for name in owners:
+        parent = getattr(parent, name)
+    return parent, attribute
+
+
+def is_ours(obj: Any) -> bool:
+    return bool(getattr(obj, _MARK, False))
+
+
+class Patcher:
+    """Applies one runtime's patches when its modules are imported."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._active = False
+        self._hooked: set[str] = set()
+        self._plans: dict[str, Callable[[ModuleType], None]] = {}
+        self._patched: list[tuple[Any, str]] = []
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def on_import(self, module_name: str, apply: Callable[[ModuleType], None]) -> None:
+        """Run `apply(module)` once `module_name` is imported (now, if it is)."""
+        with self._lock:
+            self._active = True
+            self._plans[module_name] = apply
+            if module_name in self._hooked:
+                # wrapt keeps hooks forever; ours is already registered and
+                # consults `_plans`, so re-instrumenting only re-applies.
+                import sys
+
+                module = sys.modules.get(module_name)
+                if module is not None:
+                    self._run(module_name, module)
+                return
+            self._hooked.add(module_name)
+        wrapt.register_post_import_hook(
+            lambda module, name=module_name: self._run(name, module), module_name)
+
+    def _run(self, module_name: str, module: ModuleType) -> None:
+        with self._lock:
+            if not self._active:
+                return
+            apply = self._plans.get(module_name)
+            if apply is None:
+                return
+            try:
+                apply(module)
+            except Exception:  # noqa: BLE001 - an unexpected runtime version stays unpatched
+                report(f"patching {module_name}")
+
+    def wrap(self, module: ModuleType, path: str, wrapper: Wrapper) -> bool:
+        """Wrap `module.path` (e.g. ``"Agent.reply"``) unless we already did."""
+        with self._lock:
+            try:
+                parent, attribute = _resolve(module, path)
+            except AttributeError:
+                report(f"finding {module.__name__}.{path}")
+                return False
+            current = parent.__dict__.get(attribute) if isinstance(parent, type) else \
+                getattr(parent, attribute, None)
+            if current is None or is_ours(current):
+                return False
+            wrapt.wrap_function_wrapper(parent, attribute, wrapper)
+            installed = parent.__dict__.get(attribute) if isinstance(parent, type) else \
+                getattr(parent, attribute)
+            setattr(installed, _MARK, True)
+            self._patched.append((parent, attribute))
+            return True
+
+    def replace(self, owner: Any, attribute: str, replacement: Any) -> None:
+        """Set `owner.attribute`, remembering the original for `unpatch_all`."""
+        with self._lock:
+            original = getattr(owner, attribute)
+            proxy = wrapt.FunctionWrapper(original, lambda w, i, a, k: replacement(*a, **k))
+            setattr(proxy, _MARK, True)
+            setattr(owner, attribute, proxy)
+            self._patched.append((owner, attribute))
+
+    def unpatch_all(self) -> None:
+        with self._lock:
+            self._active = False
+            self._plans.clear()
+            patched, self._patched = self._patched, []
+            for owner, attribute in reversed(patched):
+                try:
+                    unwrap(owner, attribute)
+                except Exception:  # noqa: BLE001
+                    report(f"restoring {attribute}")
+
+    def patched(self) -> list[tuple[Any, str]]:
+        with self._lock:
+            return list(self._patched)

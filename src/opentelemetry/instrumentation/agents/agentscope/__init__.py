@@ -1,0 +1,55 @@
+"""Instrumentation for AgentScope (https://github.com/agentscope-ai/agentscope).
+
+Usage::
+
+    from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
+
+    AgentScopeInstrumentor().instrument()
+
+The 2.x line (`agentscope.agent.Agent`) is traced by patching the agent,
+model and toolkit classes; AgentScope's own opt-in `TracingMiddleware` turns
+into a pass-through while this instrumentation is active, so the trace has one
+span per agent, model and tool call, not two.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from importlib import metadata
+
+from .._handler import TelemetryHandler
+from .._instrumentor import RuntimeInstrumentor
+from .._patching import Patcher
+from ..package import AGENTSCOPE
+
+_logger = logging.getLogger(__name__)
+
+__all__ = ["AgentScopeInstrumentor"]
+
+
+def _major_version() -> int | None:
+    try:
+        return int(metadata.version("agentscope").split(".")[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+class AgentScopeInstrumentor(RuntimeInstrumentor):
+    """Traces AgentScope agents, model calls and tool calls."""
+
+    runtime = "agentscope"
+    requirements = (AGENTSCOPE,)
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return self.requirements
+
+    def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
+        major = _major_version()
+        if major == 2:
+            from ._v2 import install
+
+            install(patcher, handler)
+        else:
+            _logger.warning("agentscope %s is not supported by this version of "
+                            "opentelemetry-instrumentation-agents", major)

@@ -1,0 +1,469 @@
+"""Where AgentScope 2.x does its work, mapped onto the handler.
+
+- ``Agent.reply`` (coroutine) and ``Agent.reply_stream`` (async generator):
+  one ``invoke_agent`` span each.
+- ``Agent._reasoning``: called once per reasoning/acting round; it opens the
+  round's ``react step`` (the tools the round's model call asks for run
+  inside that step until the next round starts).
+- ``ChatModelBase.__call__``: every model call of every subclass, returning a
+  ``ChatResponse`` or an async generator of chunks.
+- ``Toolkit.call_tool``: every tool call, an async generator ending in a
+  ``ToolResponse``; ``ToolBase.__call__`` lets us see the exception a tool
+  raised before AgentScope turns it into an error result for the model.
+- ``TracingMiddleware``: AgentScope's own tracing checks
+  ``_check_tracing_enabled``; we make it answer False while we are active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from types import ModuleType
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from .. import attributes as A
+from .._handler import TelemetryHandler
+from .._invocations import (
+    AgentInvocation,
+    ChatInvocation,
+    ToolInvocation,
+    current_frame,
+    current_tool,
+)
+from .._patching import Patcher
+from .._safety import report
+from .._streams import trace_async_stream
+from . import _messages
+
+_attach = otel_context.attach
+_detach = otel_context.detach
+_get_current_span = trace.get_current_span
+
+_PROVIDERS = {
+    "_openai_chat": "openai",
+    "_openai_response": "openai",
+    "_anthropic": "anthropic",
+    "_dashscope": "dashscope",
+    "_gemini": "gcp.gemini",
+    "_ollama": "ollama",
+    "_deepseek": "deepseek",
+    "_moonshot": "moonshot",
+    "_xai": "x_ai",
+    "_volcengine": "volcengine",
+    "_minimax": "minimax",
+}
+_provider_cache: dict[type, str | None] = {}
+
+
+def _provider(model: Any) -> str | None:
+    cls = type(model)
+    try:
+        return _provider_cache[cls]
+    except KeyError:
+        pass
+    found = None
+    for klass in cls.__mro__:
+        parts = klass.__module__.split(".")
+        if parts[:2] == ["agentscope", "model"] and len(parts) > 2:
+            found = _PROVIDERS.get(parts[2])
+            break
+    _provider_cache[cls] = found
+    return found
+
+
+# Reply outcomes as AgentScope names them -> (our finish reason, error.type).
+_REPLY_OUTCOMES = {
+    "completed": ("completed", None),
+    "exceed_max_iters": (A.FINISH_MAX_ITERATIONS, None),
+    "interrupted": ("interrupted", "cancelled"),
+    "error": ("error", "agent_error"),
+}
+
+
+class _Types:
+    """AgentScope classes we compare against, looked up on first use.
+
+    Post-import hooks fire while a package may still be half-imported, so
+    importing these when patching could fail; by the first call they exist.
+    """
+
+    _loaded = False
+
+    def load(self) -> _Types:
+        if not self._loaded:
+            from agentscope.event import ReplyEndEvent
+            from agentscope.model import ChatResponse
+            from agentscope.tool import ToolResponse
+
+            self.reply_end = ReplyEndEvent
+            self.chat_response = ChatResponse
+            self.tool_response = ToolResponse
+            self._loaded = True
+        return self
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    types = _Types()
+
+    def agent_module(module: ModuleType) -> None:
+        patcher.wrap(module, "Agent.reply", _reply_wrapper(handler))
+        patcher.wrap(module, "Agent.reply_stream", _reply_stream_wrapper(handler, types))
+        patcher.wrap(module, "Agent._reasoning", _reasoning_wrapper(handler))
+        patcher.wrap(module, "Agent._handle_error_tool_call", _rejected_tool_wrapper(handler))
+
+    def model_module(module: ModuleType) -> None:
+        patcher.wrap(module, "ChatModelBase.__call__", _model_wrapper(handler, types))
+
+    def toolkit_module(module: ModuleType) -> None:
+        patcher.wrap(module, "Toolkit.call_tool", _call_tool_wrapper(handler, types))
+
+    def tool_base_module(module: ModuleType) -> None:
+        patcher.wrap(module, "ToolBase.__call__", _tool_function_wrapper)
+
+    def tracing_module(module: ModuleType) -> None:
+        patcher.wrap(module, "_check_tracing_enabled", _tracing_disabled)
+
+    patcher.on_import("agentscope.agent._agent", agent_module)
+    patcher.on_import("agentscope.model._base", model_module)
+    patcher.on_import("agentscope.tool._toolkit", toolkit_module)
+    patcher.on_import("agentscope.tool._base", tool_base_module)
+    patcher.on_import("agentscope.middleware._tracing._trace", tracing_module)
+
+
+# -- agents -----------------------------------------------------------------
+
+def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dict
+                 ) -> AgentInvocation | None:
+    try:
+        outer = current_frame()
+        if outer is not None and outer.owner is agent and _get_current_span() is outer.span:
+            # `reply` reached again from inside this same invocation (an
+            # override calling another entry point): one span is enough.
+            return None
+        model = getattr(agent, "model", None)
+        state = getattr(agent, "state", None)
+        react = getattr(agent, "react_config", None)
+        inputs = args[0] if args else kwargs.get("inputs")
+        return handler.start_agent(
+            agent, getattr(agent, "name", None),
+            conversation_id=getattr(state, "session_id", None),
+            provider=_provider(model) if model is not None else None,
+            request_model=getattr(model, "model", None),
+            max_iterations=getattr(react, "max_iters", None),
+            input_value=_messages.convert(inputs) if handler.capture_content else None,
+        )
+    except Exception:  # noqa: BLE001
+        report("agentscope reply start")
+        return None
+
+
+def _record_outcome(frame: AgentInvocation, reason: Any) -> str | None:
+    """Note how the reply ended; returns the error.type it implies, if any."""
+    if reason is None:
+        return None
+    finish, err = _REPLY_OUTCOMES.get(str(reason), (str(reason), None))
+    frame.finish_reason = finish
+    if finish == A.FINISH_MAX_ITERATIONS:
+        frame.max_iterations_reached = True
+    return err
+
+
+def _reply_wrapper(handler: TelemetryHandler):
+    async def wrapper(wrapped, instance, args, kwargs):
+        frame = _start_agent(handler, instance, args, kwargs)
+        if frame is None:
+            return await wrapped(*args, **kwargs)
+        token = _attach(frame.context)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _detach(token)
+            handler.finish_agent(frame, error=exc)
+            raise
+        _detach(token)
+        try:
+            err = _record_outcome(frame, getattr(result, "finished_reason", None))
+            handler.finish_agent(
+                frame, error_type=err,
+                output_value=_messages.convert(result) if handler.capture_content else None)
+        except Exception:  # noqa: BLE001
+            report("agentscope reply end")
+        return result
+
+    return wrapper
+
+
+class _ReplyStream:
+    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end")
+
+    def __init__(self, handler: TelemetryHandler, frame: AgentInvocation, reply_end: type):
+        self.handler = handler
+        self.frame = frame
+        self.context = frame.context
+        self.reply_end = reply_end
+        self.outcome_type: str | None = None
+
+    def on_item(self, item: Any) -> None:
+        if type(item) is self.reply_end:
+            self.outcome_type = _record_outcome(self.frame, item.finished_reason)
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        self.handler.finish_agent(self.frame, error=error, error_type=self.outcome_type,
+                                  stream_closed_early=closed_early)
+
+
+def _reply_stream_wrapper(handler: TelemetryHandler, types: _Types):
+    def wrapper(wrapped, instance, args, kwargs):
+        source = wrapped(*args, **kwargs)
+
+        def begin() -> _ReplyStream | None:
+            frame = _start_agent(handler, instance, args, kwargs)
+            return _ReplyStream(handler, frame, types.load().reply_end) if frame else None
+
+        return trace_async_stream(source, begin)
+
+    return wrapper
+
+
+def _reasoning_wrapper(handler: TelemetryHandler):
+    def wrapper(wrapped, instance, args, kwargs):
+        frame = current_frame()
+        if frame is not None and frame.owner is instance:
+            handler.start_step(frame)
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+# -- model calls --------------------------------------------------------------
+
+def _chat_outcome(response: Any) -> tuple[list[str], str | None]:
+    """(finish reasons, step finish reason) for a complete ChatResponse."""
+    if str(getattr(response, "finished_reason", "")) == "interrupted":
+        return ["interrupted"], A.FINISH_CANCELLED
+    for block in getattr(response, "content", None) or ():
+        if getattr(block, "type", None) == "tool_call":
+            return [A.FINISH_TOOL_CALLS], A.FINISH_TOOL_CALLS
+    return [A.FINISH_STOP], A.FINISH_STOP
+
+
+def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
+                 usage: Any = None, error: BaseException | None = None) -> None:
+    if response is None:
+        handler.finish_chat(inv, error=error, error_type=None if error else "incomplete_stream")
+        return
+    reasons, step_reason = _chat_outcome(response)
+    usage = getattr(response, "usage", None) or usage
+    handler.finish_chat(
+        inv,
+        response_id=getattr(response, "id", None),
+        finish_reasons=reasons,
+        input_tokens=getattr(usage, "input_tokens", None),
+        output_tokens=getattr(usage, "output_tokens", None),
+        output_messages=_messages.convert_response(response) if handler.capture_content
+        else None,
+        step_finish_reason=step_reason,
+        error=error,
+        error_type="cancelled" if step_reason == A.FINISH_CANCELLED and error is None else None,
+    )
+
+
+class _ChatStream:
+    __slots__ = ("context", "handler", "inv", "last", "usage")
+
+    def __init__(self, handler: TelemetryHandler, inv: ChatInvocation) -> None:
+        self.handler = handler
+        self.inv = inv
+        self.context = inv.context
+        self.last: Any = None
+        self.usage: Any = None
+
+    def on_item(self, chunk: Any) -> None:
+        # Chunks are deltas; the one marked `is_last` is the whole response.
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if chunk.is_last:
+            self.last = chunk
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        _finish_chat(self.handler, self.inv, self.last, self.usage, error)
+
+
+def _model_wrapper(handler: TelemetryHandler, types: _Types):
+    async def wrapper(wrapped, instance, args, kwargs):
+        inv = None
+        try:
+            capture = handler.capture_content
+            messages = args[0] if args else kwargs.get("messages")
+            inv = handler.start_chat(
+                request_model=getattr(instance, "model", None),
+                provider=_provider(instance),
+                stream=getattr(instance, "stream", None),
+                input_messages=_messages.convert(messages) if capture else None,
+            )
+        except Exception:  # noqa: BLE001
+            report("agentscope model call start")
+        if inv is None:
+            return await wrapped(*args, **kwargs)
+        token = _attach(inv.context)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _detach(token)
+            handler.finish_chat(inv, error=exc)
+            raise
+        _detach(token)
+        if isinstance(result, types.load().chat_response):
+            try:
+                _finish_chat(handler, inv, result)
+            except Exception:  # noqa: BLE001
+                report("agentscope model call end")
+            return result
+        if isinstance(result, AsyncGenerator):
+            observer = _ChatStream(handler, inv)
+            return trace_async_stream(result, lambda: observer)
+        handler.finish_chat(inv)
+        return result
+
+    return wrapper
+
+
+# -- tool calls ---------------------------------------------------------------
+
+class _ToolStream:
+    __slots__ = ("context", "handler", "inv", "response", "response_type")
+
+    def __init__(self, handler: TelemetryHandler, inv: ToolInvocation, response_type: type):
+        self.handler = handler
+        self.inv = inv
+        self.context = inv.context
+        self.response_type = response_type
+        self.response: Any = None
+
+    def on_item(self, item: Any) -> None:
+        if type(item) is self.response_type:
+            self.response = item
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        response = self.response
+        err_type = None
+        state = str(getattr(response, "state", "")) if response is not None else ""
+        if error is None:
+            if state == "error":
+                err_type = self.inv.error_type or "tool_error"
+            elif state == "interrupted":
+                err_type = "cancelled"
+            elif state == "denied":
+                err_type = "denied"
+        result = None
+        if self.handler.capture_content and response is not None:
+            result = _messages.convert_blocks(getattr(response, "content", None))
+        self.handler.finish_tool(self.inv, result=result, error=error, error_type=err_type)
+
+
+def _call_tool_wrapper(handler: TelemetryHandler, types: _Types):
+    def wrapper(wrapped, instance, args, kwargs):
+        source = wrapped(*args, **kwargs)
+        tool_call = args[0] if args else kwargs.get("tool_call")
+
+        def begin() -> _ToolStream | None:
+            inv = handler.start_tool(
+                getattr(tool_call, "name", None),
+                call_id=getattr(tool_call, "id", None),
+                arguments=getattr(tool_call, "input", None) if handler.capture_content
+                else None,
+            )
+            if inv is None:
+                return None
+            return _ToolStream(handler, inv, types.load().tool_response)
+
+        return trace_async_stream(source, begin)
+
+    return wrapper
+
+
+# A tool call AgentScope answers itself, without running a tool: unknown
+# tool, arguments that fail the schema, permission denied, interrupted.
+_REJECTED = {"error": "invalid_tool_call", "denied": "denied", "interrupted": "cancelled"}
+
+
+class _RejectedTool:
+    __slots__ = ("context", "error_type", "handler", "inv")
+
+    def __init__(self, handler: TelemetryHandler, inv: ToolInvocation, error_type: str) -> None:
+        self.handler = handler
+        self.inv = inv
+        self.context = inv.context
+        self.error_type = error_type
+
+    def on_item(self, item: Any) -> None:
+        pass
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        self.handler.finish_tool(self.inv, error=error, error_type=self.error_type)
+
+
+def _rejected_tool_wrapper(handler: TelemetryHandler):
+    def wrapper(wrapped, instance, args, kwargs):
+        source = wrapped(*args, **kwargs)
+        frame = current_frame()
+        if frame is None or frame.owner is not instance:
+            return source
+        tool_call = args[0] if args else kwargs.get("tool_call")
+        state = args[2] if len(args) > 2 else kwargs.get("state")
+
+        def begin() -> _RejectedTool | None:
+            inv = handler.start_tool(getattr(tool_call, "name", None),
+                                     call_id=getattr(tool_call, "id", None))
+            if inv is None:
+                return None
+            return _RejectedTool(handler, inv, _REJECTED.get(str(state), "tool_error"))
+
+        return trace_async_stream(source, begin, observe_items=False)
+
+    return wrapper
+
+
+class _ToolErrorWatch:
+    """Notes the exception a streaming tool raises, for its tool span."""
+
+    __slots__ = ("context", "inv")
+
+    def __init__(self, inv: ToolInvocation) -> None:
+        self.inv = inv
+        self.context = otel_context.get_current()
+
+    def on_item(self, item: Any) -> None:
+        pass
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        if error is not None:
+            _note_tool_error(self.inv, error)
+
+
+def _note_tool_error(inv: ToolInvocation, error: BaseException) -> None:
+    from .._safety import error_type
+
+    inv.error_type = error_type(error)
+
+
+async def _tool_function_wrapper(wrapped, instance, args, kwargs):
+    inv = current_tool()
+    if inv is None:
+        return await wrapped(*args, **kwargs)
+    try:
+        result = await wrapped(*args, **kwargs)
+    except Exception as exc:
+        _note_tool_error(inv, exc)
+        raise
+    if isinstance(result, AsyncGenerator):
+        return trace_async_stream(result, lambda: _ToolErrorWatch(inv), observe_items=False)
+    return result
+
+
+def _tracing_disabled(wrapped, instance, args, kwargs) -> bool:
+    # Our spans already cover what AgentScope's TracingMiddleware would emit;
+    # answering "not configured" makes every one of its hooks a pass-through.
+    return False

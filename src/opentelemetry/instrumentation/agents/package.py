@@ -1,0 +1,11 @@
+"""The runtimes this distribution instruments, as requirement strings.
+
+`BaseInstrumentor` checks these against what is installed before it patches
+anything, so an instrumentor stays inert where its runtime is missing.
+"""
+
+AGENTSCOPE = "agentscope >= 2.0, < 3"
+HERMES_AGENT = "hermes-agent >= 0.13, < 1"
+PRAISONAI_AGENTS = "praisonaiagents >= 1.7, < 2"
+
+_instruments = (AGENTSCOPE,)

@@ -1,0 +1,31 @@
+"""Shared fixtures: an SDK tracer provider feeding an in-memory exporter and
+an open-span detector. The testing kit's own pytest plugin is loaded through
+its entry point once the package is installed; these fixtures are the ones
+our suite uses directly."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+# Nothing under test may write to the real home directory.
+_HOME = tempfile.mkdtemp(prefix="otel-agents-home-")
+os.environ["HOME"] = _HOME
+os.environ.setdefault("HERMES_HOME", os.path.join(_HOME, ".hermes"))
+
+
+@pytest.fixture
+def exporter(span_exporter):
+    return span_exporter
+
+
+@pytest.fixture
+def detector(open_span_detector):
+    return open_span_detector
+
+
+@pytest.fixture
+def provider(agents_tracer_provider):
+    return agents_tracer_provider
