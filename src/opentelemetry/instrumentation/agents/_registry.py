@@ -18,18 +18,24 @@ from typing import Any
 
 from ._safety import report
 
-Installer = Callable[[Any], Callable[[], None]]
-"""`install(agent)` adds our hooks and returns a function that removes them.
+Installer = Callable[[Any], Any]
+"""`install(agent)` adds our hooks and returns whatever `uninstall` needs.
 
-If it fails part-way it must undo what it added before raising.
+If it fails part-way it must undo what it added before raising. What it
+returns is kept as long as the agent lives, so it must not refer to the agent
+(that would keep the agent alive forever).
 """
+
+Uninstaller = Callable[[Any, Any], None]
+"""`uninstall(agent, installed)` removes what `install` added."""
 
 
 class AgentRegistry:
     """Counts in-flight invocations per agent and installs hooks on 0 -> 1."""
 
-    def __init__(self, install: Installer) -> None:
+    def __init__(self, install: Installer, uninstall: Uninstaller) -> None:
         self._install = install
+        self._uninstall = uninstall
         self._lock = threading.Lock()
         self._entries: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
 
@@ -41,11 +47,11 @@ class AgentRegistry:
                 entry[0] += 1
                 return True
             try:
-                remove = self._install(agent)
+                installed = self._install(agent)
             except Exception:  # noqa: BLE001 - the host's call goes on untraced
                 report("installing agent hooks")
                 return False
-            self._entries[agent] = [1, remove]
+            self._entries[agent] = [1, installed]
             return True
 
     def release(self, agent: Any) -> None:
@@ -65,7 +71,7 @@ class AgentRegistry:
             # Still under the lock: a concurrent 0 -> 1 install must not run
             # between our bookkeeping and the removal it stands for.
             try:
-                entry[1]()
+                self._uninstall(agent, entry[1])
             except Exception:  # noqa: BLE001
                 report("removing agent hooks")
 
@@ -83,8 +89,8 @@ class AgentRegistry:
         with self._lock:
             entries = list(self._entries.items())
             self._entries.clear()
-        for _agent, (_count, remove) in entries:
+        for agent, (_count, installed) in entries:
             try:
-                remove()
+                self._uninstall(agent, installed)
             except Exception:  # noqa: BLE001
                 report("removing agent hooks")

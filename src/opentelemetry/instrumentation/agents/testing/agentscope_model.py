@@ -54,6 +54,11 @@ def conversation(key: str) -> Iterator[None]:
         _conversation.reset(token)
 
 
+def current_conversation() -> str:
+    """The conversation key set by `conversation()` here (or the default)."""
+    return _conversation.get()
+
+
 @dataclass(frozen=True)
 class Turn:
     """One scripted model response (or failure)."""
