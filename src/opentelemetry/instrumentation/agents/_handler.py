@@ -15,12 +15,12 @@ from time import perf_counter
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
-from opentelemetry.metrics import MeterProvider, get_meter
+from opentelemetry.metrics import MeterProvider, NoOpMeterProvider, get_meter, get_meter_provider
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.instrumentation import utils as _instrumentation_utils
 
 from . import attributes as A
 from ._content import apply_hook, capture_enabled, max_length, to_json
@@ -47,6 +47,50 @@ TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
                     10.24, 20.48, 40.96, 81.92)
 
+try:  # the API's stand-in until an SDK provider is set
+    from opentelemetry.metrics import _internal as _metrics_internal
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+
+    _NOOP_METER_PROVIDERS: tuple[type, ...] = (NoOpMeterProvider, _ProxyMeterProvider)
+except ImportError:  # pragma: no cover - another API layout
+    _metrics_internal = None
+    _NOOP_METER_PROVIDERS = (NoOpMeterProvider,)
+_NOOP_TRACER_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+_get_tracer_provider = trace.get_tracer_provider
+
+
+def _global_provider(module: Any, attribute: str, public_getter: Any) -> Any:
+    """The globally set provider, or None while none is set.
+
+    The public getters consult `os.environ` on every call (about half a
+    microsecond); the module global they read is what changes when an SDK is
+    set, so read that when it exists and fall back to the getter otherwise.
+    """
+    provider = getattr(module, attribute, _ABSENT) if module is not None else _ABSENT
+    if provider is _ABSENT:
+        return public_getter()
+    return provider
+
+
+_ABSENT = object()
+
+# Both keys `suppress_instrumentation()` sets; read straight off the context
+# we already hold instead of looking the context up twice more.
+_SUPPRESS_KEYS = tuple(
+    getattr(_instrumentation_utils, name) for name in
+    ("_SUPPRESS_INSTRUMENTATION_KEY", "_SUPPRESS_INSTRUMENTATION_KEY_PLAIN")
+    if hasattr(_instrumentation_utils, name))
+
+
+def _suppressed(ctx: Context) -> bool:
+    if not _SUPPRESS_KEYS:  # pragma: no cover - another API layout
+        return not _instrumentation_utils.is_instrumentation_enabled()
+    for key in _SUPPRESS_KEYS:
+        if ctx.get(key):
+            return True
+    return False
+
+
 _get_current_span = trace.get_current_span
 _set_span_in_context = trace.set_span_in_context
 _set_value = otel_context.set_value
@@ -66,6 +110,9 @@ class TelemetryHandler:
     def __init__(self, runtime: str, tracer_provider: TracerProvider | None = None,
                  meter_provider: MeterProvider | None = None) -> None:
         self.runtime = runtime
+        self._tracer_provider = tracer_provider
+        self._meter_provider = meter_provider
+        self._sdk_seen = False
         self._tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider,
                                         schema_url=_SCHEMA_URL)
         self._usage_lock = threading.Lock()
@@ -96,6 +143,29 @@ class TelemetryHandler:
             report("creating metric instruments")
             self._token_usage = self._operation_duration = None
             self._agent_duration = self._tool_duration = None
+
+    @property
+    def enabled(self) -> bool:
+        """False while neither a tracing nor a metrics SDK is configured.
+
+        Wrappers check this first and step aside entirely, so an application
+        that has the instrumentation installed but no SDK pays next to nothing.
+        An SDK set up after `instrument()` counts from then on; once one has
+        been seen the answer stays True (global providers are set once).
+        """
+        if self._sdk_seen:
+            return True
+        tracer_provider = self._tracer_provider or _global_provider(
+            trace, "_TRACER_PROVIDER", _get_tracer_provider)
+        meter_provider = self._meter_provider or _global_provider(
+            _metrics_internal, "_METER_PROVIDER", get_meter_provider)
+        if (tracer_provider is not None
+                and not isinstance(tracer_provider, _NOOP_TRACER_PROVIDERS)) or (
+                meter_provider is not None
+                and not isinstance(meter_provider, _NOOP_METER_PROVIDERS)):
+            self._sdk_seen = True
+            return True
+        return False
 
     # -- content ---------------------------------------------------------
     def _content(self, kind: str, key: str, value: Any) -> str | None:
@@ -132,8 +202,10 @@ class TelemetryHandler:
                     input_value: Any = None) -> AgentInvocation | None:
         """Open an `invoke_agent` span and push its frame; None when suppressed."""
         try:
+            if not self.enabled:
+                return None
             parent_ctx = _get_current()
-            if not is_instrumentation_enabled():
+            if _suppressed(parent_ctx):
                 return None
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_AGENT,
                                      A.RUNTIME: self.runtime}
@@ -175,19 +247,22 @@ class TelemetryHandler:
             self.finish_step(frame, error=error)
             span = frame.span
             if span.is_recording():
-                span.set_attribute(A.AGENT_ROUNDS, frame.rounds)
+                attrs: dict[str, Any] = {
+                    A.AGENT_ROUNDS: frame.rounds,
+                    A.AGENT_MAX_ITERATIONS_REACHED: frame.max_iterations_reached}
                 if frame.input_tokens or frame.output_tokens:
-                    span.set_attribute(A.USAGE_INPUT_TOKENS, frame.input_tokens)
-                    span.set_attribute(A.USAGE_OUTPUT_TOKENS, frame.output_tokens)
+                    attrs[A.USAGE_INPUT_TOKENS] = frame.input_tokens
+                    attrs[A.USAGE_OUTPUT_TOKENS] = frame.output_tokens
                 if frame.finish_reason:
-                    span.set_attribute(A.AGENT_FINISH_REASON, frame.finish_reason)
-                span.set_attribute(A.AGENT_MAX_ITERATIONS_REACHED, frame.max_iterations_reached)
+                    attrs[A.AGENT_FINISH_REASON] = frame.finish_reason
                 if stream_closed_early:
-                    span.set_attribute(A.STREAM_CLOSED_EARLY, True)
+                    attrs[A.STREAM_CLOSED_EARLY] = True
                 if self.capture_content and output_value is not None:
                     text = self._content("agent", A.OUTPUT_MESSAGES, output_value)
                     if text is not None:
-                        span.set_attribute(A.OUTPUT_MESSAGES, text)
+                        attrs[A.OUTPUT_MESSAGES] = text
+                # One call: the SDK takes its span lock once, not per key.
+                span.set_attributes(attrs)
             self._end(frame, error, error_type)
             if self._agent_duration is not None:
                 metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT}
@@ -234,15 +309,17 @@ class TelemetryHandler:
         except Exception:  # noqa: BLE001
             report("finish_step")
 
-    def child_parent(self) -> tuple[Context, AgentInvocation | None]:
-        """Where a model or tool call made now belongs.
+    def child_parent(self) -> tuple[Context | None, AgentInvocation | None]:
+        """Where a model or tool call made now belongs (None: suppressed).
 
         Directly inside an agent invocation that is the agent's open round; when
         something else is current (say, a tool span of the round, or a span the
         user opened) it is the current context, so nothing is re-parented.
         """
         ctx = _get_current()
-        frame = current_frame(ctx)
+        if _suppressed(ctx):
+            return None, None
+        frame = ctx.get(FRAME_KEY)
         if frame is not None and frame.step is not None and _get_current_span(ctx) is frame.span:
             return frame.step.context, frame
         return ctx, frame
@@ -252,9 +329,11 @@ class TelemetryHandler:
                    stream: bool | None = None, input_messages: Any = None,
                    system_instructions: Any = None) -> ChatInvocation | None:
         try:
-            if not is_instrumentation_enabled():
+            if not self.enabled:
                 return None
             parent, frame = self.child_parent()
+            if parent is None:
+                return None
             request_model = _clean(request_model)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_CHAT}
             if provider:
@@ -291,21 +370,23 @@ class TelemetryHandler:
                 return
             span = inv.span
             if span.is_recording():
+                attrs: dict[str, Any] = {}
                 if response_model:
-                    span.set_attribute(A.RESPONSE_MODEL, _clean(response_model))
+                    attrs[A.RESPONSE_MODEL] = _clean(response_model)
                 if response_id:
-                    span.set_attribute(A.RESPONSE_ID, str(response_id))
+                    attrs[A.RESPONSE_ID] = str(response_id)
                 if finish_reasons:
-                    span.set_attribute(A.RESPONSE_FINISH_REASONS,
-                                       [str(r) for r in finish_reasons])
+                    attrs[A.RESPONSE_FINISH_REASONS] = [str(r) for r in finish_reasons]
                 if input_tokens is not None:
-                    span.set_attribute(A.USAGE_INPUT_TOKENS, int(input_tokens))
+                    attrs[A.USAGE_INPUT_TOKENS] = int(input_tokens)
                 if output_tokens is not None:
-                    span.set_attribute(A.USAGE_OUTPUT_TOKENS, int(output_tokens))
+                    attrs[A.USAGE_OUTPUT_TOKENS] = int(output_tokens)
                 if self.capture_content and output_messages is not None:
                     text = self._content("chat", A.OUTPUT_MESSAGES, output_messages)
                     if text is not None:
-                        span.set_attribute(A.OUTPUT_MESSAGES, text)
+                        attrs[A.OUTPUT_MESSAGES] = text
+                if attrs:
+                    span.set_attributes(attrs)
             self._end(inv, error, error_type)
             frame = inv.agent
             if frame is not None:
@@ -347,9 +428,11 @@ class TelemetryHandler:
                    tool_type: str | None = "function", description: str | None = None,
                    arguments: Any = None) -> ToolInvocation | None:
         try:
-            if not is_instrumentation_enabled():
+            if not self.enabled:
                 return None
             parent, frame = self.child_parent()
+            if parent is None:
+                return None
             if frame is not None and frame.step is None and not frame.ended \
                     and _get_current_span(parent) is frame.span:
                 # A tool run without a model call first (say, resuming after a
@@ -405,9 +488,11 @@ class TelemetryHandler:
     def start_workflow(self, name: str | None, *,
                        extra: Mapping[str, Any] | None = None) -> WorkflowInvocation | None:
         try:
-            if not is_instrumentation_enabled():
+            if not self.enabled:
                 return None
             parent = _get_current()
+            if _suppressed(parent):
+                return None
             name = _clean(name)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_WORKFLOW,
                                      A.RUNTIME: self.runtime}
@@ -436,6 +521,9 @@ _NAME_LIMIT = 256
 
 def _clean(value: Any) -> str | None:
     """A name or model id fit for a span name: a bounded, non-empty string."""
+    if type(value) is str and 0 < len(value) <= _NAME_LIMIT and value.isascii() \
+            and value.strip() == value:
+        return value  # the common case, checked cheaply
     if value is None:
         return None
     if not isinstance(value, str):
@@ -448,6 +536,9 @@ def _clean(value: Any) -> str | None:
         return None
     if len(value) > _NAME_LIMIT:
         value = value[:_NAME_LIMIT]
+    if not value.isascii():
+        # Lone surrogates cannot be exported as UTF-8.
+        value = value.encode("utf-8", "replace").decode("utf-8")
     return value
 
 

@@ -4,7 +4,7 @@
 anything, so an instrumentor stays inert where its runtime is missing.
 """
 
-AGENTSCOPE = "agentscope >= 2.0, < 3"
+AGENTSCOPE = "agentscope >= 1.0, < 3"
 HERMES_AGENT = "hermes-agent >= 0.13, < 1"
 PRAISONAI_AGENTS = "praisonaiagents >= 1.7, < 2"
 

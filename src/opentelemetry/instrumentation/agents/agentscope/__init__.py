@@ -46,10 +46,22 @@ class AgentScopeInstrumentor(RuntimeInstrumentor):
 
     def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
         major = _major_version()
+        # Each line's `install` returns what undoes its changes to live agents
+        # (hooks it registered), if any.
+        self._cleanup = None
         if major == 2:
             from ._v2 import install
 
-            install(patcher, handler)
+            self._cleanup = install(patcher, handler)
+        elif major == 1:
+            from ._v1 import install
+
+            self._cleanup = install(patcher, handler)
         else:
             _logger.warning("agentscope %s is not supported by this version of "
                             "opentelemetry-instrumentation-agents", major)
+
+    def _remove(self) -> None:
+        cleanup, self._cleanup = getattr(self, "_cleanup", None), None
+        if cleanup is not None:
+            cleanup()

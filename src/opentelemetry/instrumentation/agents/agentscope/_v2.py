@@ -105,6 +105,7 @@ class _Types:
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    """Register the 2.x patches; they touch classes only, so nothing to undo on agents."""
     types = _Types()
 
     def agent_module(module: ModuleType) -> None:
@@ -136,6 +137,8 @@ def install(patcher: Patcher, handler: TelemetryHandler) -> None:
 
 def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dict
                  ) -> AgentInvocation | None:
+    if not handler.enabled:
+        return None
     try:
         outer = current_frame()
         if outer is not None and outer.owner is agent and _get_current_span() is outer.span:
@@ -171,28 +174,34 @@ def _record_outcome(frame: AgentInvocation, reason: Any) -> str | None:
 
 
 def _reply_wrapper(handler: TelemetryHandler):
-    async def wrapper(wrapped, instance, args, kwargs):
+    # A plain function returning a coroutine: when we are not tracing, the
+    # caller awaits AgentScope's own coroutine and we add no frame of ours.
+    def wrapper(wrapped, instance, args, kwargs):
         frame = _start_agent(handler, instance, args, kwargs)
         if frame is None:
-            return await wrapped(*args, **kwargs)
-        token = _attach(frame.context)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_agent(frame, error=exc)
-            raise
-        _detach(token)
-        try:
-            err = _record_outcome(frame, getattr(result, "finished_reason", None))
-            handler.finish_agent(
-                frame, error_type=err,
-                output_value=_messages.convert(result) if handler.capture_content else None)
-        except Exception:  # noqa: BLE001
-            report("agentscope reply end")
-        return result
+            return wrapped(*args, **kwargs)
+        return _traced_reply(handler, frame, wrapped(*args, **kwargs))
 
     return wrapper
+
+
+async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply: Any) -> Any:
+    token = _attach(frame.context)
+    try:
+        result = await reply
+    except BaseException as exc:
+        _detach(token)
+        handler.finish_agent(frame, error=exc)
+        raise
+    _detach(token)
+    try:
+        err = _record_outcome(frame, getattr(result, "finished_reason", None))
+        handler.finish_agent(
+            frame, error_type=err,
+            output_value=_messages.convert(result) if handler.capture_content else None)
+    except Exception:  # noqa: BLE001
+        report("agentscope reply end")
+    return result
 
 
 class _ReplyStream:
@@ -217,6 +226,8 @@ class _ReplyStream:
 def _reply_stream_wrapper(handler: TelemetryHandler, types: _Types):
     def wrapper(wrapped, instance, args, kwargs):
         source = wrapped(*args, **kwargs)
+        if not handler.enabled:
+            return source
 
         def begin() -> _ReplyStream | None:
             frame = _start_agent(handler, instance, args, kwargs)
@@ -292,7 +303,9 @@ class _ChatStream:
 
 
 def _model_wrapper(handler: TelemetryHandler, types: _Types):
-    async def wrapper(wrapped, instance, args, kwargs):
+    def wrapper(wrapped, instance, args, kwargs):
+        if not handler.enabled:
+            return wrapped(*args, **kwargs)
         inv = None
         try:
             capture = handler.capture_content
@@ -306,28 +319,34 @@ def _model_wrapper(handler: TelemetryHandler, types: _Types):
         except Exception:  # noqa: BLE001
             report("agentscope model call start")
         if inv is None:
-            return await wrapped(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_chat(inv, error=exc)
-            raise
-        _detach(token)
-        if isinstance(result, types.load().chat_response):
-            try:
-                _finish_chat(handler, inv, result)
-            except Exception:  # noqa: BLE001
-                report("agentscope model call end")
-            return result
-        if isinstance(result, AsyncGenerator):
-            observer = _ChatStream(handler, inv)
-            return trace_async_stream(result, lambda: observer)
-        handler.finish_chat(inv)
-        return result
+            return wrapped(*args, **kwargs)
+        return _traced_model_call(handler, types, inv, wrapped, args, kwargs)
 
     return wrapper
+
+
+async def _traced_model_call(handler: TelemetryHandler, types: _Types, inv: ChatInvocation,
+                             wrapped: Any, args: tuple, kwargs: dict) -> Any:
+    # Attached while the call runs, so an HTTP client's own spans nest here.
+    token = _attach(inv.context)
+    try:
+        result = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        _detach(token)
+        handler.finish_chat(inv, error=exc)
+        raise
+    _detach(token)
+    if isinstance(result, types.load().chat_response):
+        try:
+            _finish_chat(handler, inv, result)
+        except Exception:  # noqa: BLE001
+            report("agentscope model call end")
+        return result
+    if isinstance(result, AsyncGenerator):
+        observer = _ChatStream(handler, inv)
+        return trace_async_stream(result, lambda: observer)
+    handler.finish_chat(inv)
+    return result
 
 
 # -- tool calls ---------------------------------------------------------------
@@ -366,6 +385,8 @@ class _ToolStream:
 def _call_tool_wrapper(handler: TelemetryHandler, types: _Types):
     def wrapper(wrapped, instance, args, kwargs):
         source = wrapped(*args, **kwargs)
+        if not handler.enabled:
+            return source
         tool_call = args[0] if args else kwargs.get("tool_call")
 
         def begin() -> _ToolStream | None:
@@ -449,12 +470,16 @@ def _note_tool_error(inv: ToolInvocation, error: BaseException) -> None:
     inv.error_type = error_type(error)
 
 
-async def _tool_function_wrapper(wrapped, instance, args, kwargs):
+def _tool_function_wrapper(wrapped, instance, args, kwargs):
     inv = current_tool()
     if inv is None:
-        return await wrapped(*args, **kwargs)
+        return wrapped(*args, **kwargs)
+    return _watched_tool_call(inv, wrapped(*args, **kwargs))
+
+
+async def _watched_tool_call(inv: ToolInvocation, call: Any) -> Any:
     try:
-        result = await wrapped(*args, **kwargs)
+        result = await call
     except Exception as exc:
         _note_tool_error(inv, exc)
         raise
