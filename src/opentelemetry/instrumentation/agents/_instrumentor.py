@@ -9,6 +9,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from ._handler import TelemetryHandler
 from ._patching import Patcher
+from ._safety import report
 
 
 class RuntimeInstrumentor(BaseInstrumentor):
@@ -39,10 +40,16 @@ class RuntimeInstrumentor(BaseInstrumentor):
     def _instrument(self, **kwargs: Any) -> None:
         self._handler = TelemetryHandler(self.runtime, kwargs.get("tracer_provider"),
                                          kwargs.get("meter_provider"))
-        self._install(self._patcher, self._handler)
+        try:
+            self._install(self._patcher, self._handler)
+        except Exception:  # noqa: BLE001 - instrument() must not fail the host's start-up
+            report(f"instrumenting {self.runtime}")
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        self._remove()
+        try:
+            self._remove()
+        except Exception:  # noqa: BLE001
+            report(f"removing {self.runtime} hooks")
         self._patcher.unpatch_all()
 
     def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
