@@ -16,6 +16,14 @@ os.environ["HOME"] = _HOME
 os.environ.setdefault("HERMES_HOME", os.path.join(_HOME, ".hermes"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_fault_log(monkeypatch):
+    """Each test sees our first-fault warnings afresh (they are once per place)."""
+    from opentelemetry.instrumentation.agents import _safety
+
+    monkeypatch.setattr(_safety, "_seen", set())
+
+
 @pytest.fixture
 def exporter(span_exporter):
     return span_exporter

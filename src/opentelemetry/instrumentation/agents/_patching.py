@@ -26,7 +26,7 @@ _MARK = "_self_otel_agents_wrapper"
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-def _resolve(module: ModuleType, path: str) -> tuple[Any, str]:
+def _resolve(module: Any, path: str) -> tuple[Any, str]:
     parent: Any = module
     *owners, attribute = path.split(".")
     for name in owners:
@@ -82,13 +82,20 @@ class Patcher:
             except Exception:  # noqa: BLE001 - an unexpected runtime version stays unpatched
                 report(f"patching {module_name}")
 
-    def wrap(self, module: ModuleType, path: str, wrapper: Wrapper) -> bool:
-        """Wrap `module.path` (e.g. ``"Agent.reply"``) unless we already did."""
+    def wrap(self, module: Any, path: str, wrapper: Wrapper) -> bool:
+        """Wrap `module.path` (e.g. ``"Agent.reply"``) unless we already did.
+
+        `module` may be a module or any other object (say, a class found at
+        run time). Does nothing once `unpatch_all` has run, so a late patch
+        racing with uninstrument cannot outlive it.
+        """
         with self._lock:
+            if not self._active:
+                return False
             try:
                 parent, attribute = _resolve(module, path)
             except AttributeError:
-                report(f"finding {module.__name__}.{path}")
+                report(f"finding {getattr(module, '__name__', module)}.{path}")
                 return False
             current = parent.__dict__.get(attribute) if isinstance(parent, type) else \
                 getattr(parent, attribute, None)

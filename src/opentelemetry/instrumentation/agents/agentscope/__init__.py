@@ -6,10 +6,17 @@ Usage::
 
     AgentScopeInstrumentor().instrument()
 
-The 2.x line (`agentscope.agent.Agent`) is traced by patching the agent,
-model and toolkit classes; AgentScope's own opt-in `TracingMiddleware` turns
-into a pass-through while this instrumentation is active, so the trace has one
-span per agent, model and tool call, not two.
+One instrumentor for both lines, chosen from the installed version:
+
+- 2.x (`agentscope.agent.Agent`): the agent, model and toolkit classes are
+  patched; AgentScope's own opt-in `TracingMiddleware` turns into a
+  pass-through while this instrumentation is active (see `_v2`).
+- 1.x (`AgentBase` / `ReActAgent`): the agent, model and toolkit classes are
+  patched and, while an invocation is in flight, our ReAct hooks sit on the
+  agent as instance hooks (see `_v1`); AgentScope's `trace_reply`,
+  `trace_llm` and `trace_toolkit` decorators stand aside while we are active.
+
+Either way the trace has one span per agent, model and tool call, not two.
 """
 
 from __future__ import annotations
