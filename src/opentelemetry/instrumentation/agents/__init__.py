@@ -33,6 +33,7 @@ _logger = logging.getLogger(__name__)
 
 RUNTIMES: dict[str, str] = {
     "agentscope": "opentelemetry.instrumentation.agents.agentscope:AgentScopeInstrumentor",
+    "praisonai": "opentelemetry.instrumentation.agents.praisonai:PraisonAIInstrumentor",
 }
 """Runtime name -> its instrumentor, as ``module:Class``."""
 

@@ -8,4 +8,4 @@ AGENTSCOPE = "agentscope >= 1.0, < 3"
 HERMES_AGENT = "hermes-agent >= 0.13, < 1"
 PRAISONAI_AGENTS = "praisonaiagents >= 1.7, < 2"
 
-_instruments = (AGENTSCOPE,)
+_instruments = (AGENTSCOPE, HERMES_AGENT, PRAISONAI_AGENTS)

@@ -1,0 +1,151 @@
+"""Streamed model responses: the chat span ends when the stream does.
+
+PraisonAI reads an OpenAI `Stream` / `AsyncStream` to its end, in a live
+display or in `start(stream=True)`; a consumer that stops early leaves it
+half read. The proxies below hand out a traced iterator and pass everything
+else through, so the stream's own API (`close`, `response`, `with`) still
+works; what a span needs is read off each chunk as it goes by.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import wrapt
+
+from .. import attributes as A
+from .._safety import report
+from .._streams import trace_async_stream, trace_sync_stream
+
+if TYPE_CHECKING:
+    from ._models import _Call
+
+
+def traced(stream: Any, call: _Call) -> Any:
+    """`stream` with its iteration traced for `call`."""
+    observer = _ChunkObserver(call)
+    if hasattr(stream, "__aiter__"):
+        return _AsyncStream(stream, observer)
+    return _SyncStream(stream, observer)
+
+
+class _ChunkObserver:
+    """Reads what a span needs off each chunk; the span ends with the stream."""
+
+    __slots__ = ("call", "context", "finish", "model", "response_id", "text", "usage")
+
+    def __init__(self, call: _Call) -> None:
+        self.call = call
+        self.context = call.context
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.finish: str | None = None
+        self.usage: Any = None
+        self.text: list[str] | None = [] if call.handler.capture_content else None
+        if call.turn is not None:
+            call.turn.open_chat = call.inv
+
+    def on_item(self, chunk: Any) -> None:
+        if self.response_id is None:
+            self.response_id = chunk.id
+            self.model = chunk.model
+        choices = chunk.choices
+        if choices:
+            choice = choices[0]
+            if choice.finish_reason is not None:
+                self.finish = choice.finish_reason
+            if self.text is not None and choice.delta is not None and choice.delta.content:
+                self.text.append(choice.delta.content)
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        call = self.call
+        if call.inv.ended:
+            return
+        if error is not None:
+            call.failed(error)
+            return
+        if self.finish is None:
+            # Read only in part: the consumer stopped, or the stream was cut.
+            call.failed(error_type="incomplete_stream")
+            return
+        finish = str(self.finish)
+        usage = self.usage
+        output = None
+        if self.text is not None:
+            output = [{"role": "assistant", "finish_reason": finish,
+                       "parts": [{"type": "text", "content": "".join(self.text)}]}]
+        call.succeeded(
+            A.FINISH_TOOL_CALLS if finish == A.FINISH_TOOL_CALLS else A.FINISH_STOP,
+            response_model=self.model, response_id=self.response_id, finish_reasons=[finish],
+            input_tokens=getattr(usage, "prompt_tokens", None),
+            output_tokens=getattr(usage, "completion_tokens", None), output_messages=output)
+
+
+def _abandoned(observer: _ChunkObserver) -> None:
+    # A stream dropped before it was read at all never runs the traced
+    # generator's `finally`; its span ends when the generator is collected.
+    try:
+        observer.on_end(None, True)
+    except Exception:  # noqa: BLE001
+        report("praisonai abandoned stream")
+
+
+class _SyncStream(wrapt.ObjectProxy):
+    """An OpenAI `Stream` whose iteration is traced; everything else passes through."""
+
+    def __init__(self, stream: Any, observer: _ChunkObserver) -> None:
+        super().__init__(stream)
+        traced = trace_sync_stream(stream, lambda: observer)
+        # On the generator, not the proxy: `for c in create(...)` drops the
+        # proxy at once and keeps only the iterator.
+        weakref.finalize(traced, _abandoned, observer)
+        self._self_traced = traced
+        self._self_observer = observer
+
+    def __iter__(self):
+        return self._self_traced
+
+    def __next__(self):
+        return next(self._self_traced)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._self_traced.close()
+        _abandoned(self._self_observer)
+        self.__wrapped__.close()
+
+
+class _AsyncStream(wrapt.ObjectProxy):
+    """An OpenAI `AsyncStream` whose iteration is traced."""
+
+    def __init__(self, stream: Any, observer: _ChunkObserver) -> None:
+        super().__init__(stream)
+        traced = trace_async_stream(stream, lambda: observer)
+        weakref.finalize(traced, _abandoned, observer)
+        self._self_traced = traced
+        self._self_observer = observer
+
+    def __aiter__(self):
+        return self._self_traced
+
+    async def __anext__(self):
+        return await self._self_traced.__anext__()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._self_traced.aclose()
+        _abandoned(self._self_observer)
+        await self.__wrapped__.close()

@@ -1,0 +1,64 @@
+"""Per-invocation state of the PraisonAI wrappers.
+
+One `Turn` per traced agent invocation. It rides in the OpenTelemetry context
+next to the core's agent frame, never on the Agent object: PraisonAI lets
+many threads and tasks run `chat`/`achat` on one Agent at once, and the
+global `OpenAIClient` is shared by every agent, so neither can hold it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.context import Context
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from .._invocations import AgentInvocation, ChatInvocation
+
+TURN_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.turn")
+
+_get_value = otel_context.get_value
+_get_current = otel_context.get_current
+_get_current_span = trace.get_current_span
+
+
+class Turn:
+    """What one invocation's wrappers share: its frame and how its loop went."""
+
+    __slots__ = ("context", "frame", "last_step_reason", "loop_calls", "max_iterations",
+                 "model_error", "open_chat")
+
+    def __init__(self, frame: AgentInvocation) -> None:
+        self.frame = frame
+        self.context: Context = otel_context.set_value(TURN_KEY, self, frame.context)
+        # Set by the tool-loop wrapper: the loop's limit and its model calls so far.
+        self.max_iterations: int | None = None
+        self.loop_calls = 0
+        self.last_step_reason: str | None = None
+        # error.type of the last model call if it failed (PraisonAI then
+        # answers None, or a stream that falls silent), None once one succeeds.
+        self.model_error: str | None = None
+        # A streamed model call still being read, ended with the agent at the latest.
+        self.open_chat: ChatInvocation | None = None
+
+    def hit_limit(self) -> bool:
+        """Whether the tool loop stopped because it ran out of iterations."""
+        limit = self.max_iterations
+        return (limit is not None and self.loop_calls >= limit
+                and self.last_step_reason == "tool_calls")
+
+
+def direct_turn(ctx: Context | None = None) -> Turn | None:
+    """The turn whose agent span is the current span, if any.
+
+    A model call made here is one of the invocation's own rounds; made from
+    inside a tool or model span it belongs to that span instead.
+    """
+    if ctx is None:
+        ctx = _get_current()
+    turn: Any = _get_value(TURN_KEY, ctx)
+    if turn is None or turn.frame.ended or _get_current_span(ctx) is not turn.frame.span:
+        return None
+    return turn

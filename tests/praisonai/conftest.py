@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from importlib import util
+
+import pytest
+
+# This directory needs PraisonAI Agents; an environment built for another
+# runtime does not collect it (it is not a skip: these tests do not apply there).
+if util.find_spec("praisonaiagents") is None:
+    collect_ignore_glob = ["test_*.py"]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """PraisonAI's OpenAI-native path, pointed at the scripted server only.
+
+    The base URL comes from the environment (an `Agent(base_url=...)` would
+    select PraisonAI's LiteLLM path); no SDK retries, PraisonAI's own
+    telemetry off, and nothing cached from the developer's shell.
+    """
+    for name in ("OPENAI_API_BASE", "OPENAI_BASE_URL", "OPENAI_MODEL_NAME",
+                 "PRAISONAI_OUTPUT", "PRAISONAI_TELEMETRY_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-scripted")
+    monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
+    monkeypatch.setenv("PRAISONAI_TELEMETRY_DISABLED", "true")
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    """Start a `TurnServer` for the test and point PraisonAI at it."""
+    from .support import TurnServer
+
+    servers = []
+
+    def start(script):
+        server = TurnServer(script).start()
+        servers.append(server)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def instrumented(provider):
+    from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
+
+    instrumentor = PraisonAIInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        yield instrumentor
+    finally:
+        instrumentor.uninstrument()
+
+
+@pytest.fixture
+def instrumented_with_content(provider, monkeypatch):
+    """Instrumented with message content captured (read when instrumenting)."""
+    from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
+
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    instrumentor = PraisonAIInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        yield instrumentor
+    finally:
+        instrumentor.uninstrument()

@@ -1,0 +1,117 @@
+"""One PraisonAI Agent driven by many threads, or many tasks on one loop, at once.
+
+PraisonAI runs overlapping turns on one Agent in parallel and shares its
+chat history between them (a request carries the other turns' prompts); the
+scripted server therefore answers each request for the conversation named in
+its own, last, prompt (see `TurnServer`). What we guarantee: one complete
+trace per turn, holding exactly that turn's model and tool calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from opentelemetry.instrumentation.agents.testing import assert_isolated
+from opentelemetry.instrumentation.agents.testing.openai_server import (
+    ToolCall,
+    text,
+    tool_calls,
+)
+
+from .support import conversation_of, make_agent
+
+RUNS = 16
+
+# Delays keep every turn's model calls in flight together.
+SCRIPT = [tool_calls([ToolCall("lookup", {"key": "{conv}"})], delay=0.05),
+          text("answer {conv}", delay=0.02)]
+
+TREE = """
+invoke_agent helper {agents.react.rounds=2, gen_ai.usage.input_tokens=20, status=UNSET}
+  react step {gen_ai.react.round=1, gen_ai.react.finish_reason=tool_calls, status=UNSET}
+    chat gpt-4o-mini {gen_ai.usage.input_tokens=10, status=UNSET}
+    execute_tool lookup {status=UNSET}
+  react step {gen_ai.react.round=2, gen_ai.react.finish_reason=stop, status=UNSET}
+    chat gpt-4o-mini {gen_ai.usage.input_tokens=10, status=UNSET}
+"""
+
+
+def _check_each_trace(trees, keys):
+    by_conversation = {conversation_of(tree): tree for tree in trees}
+    assert sorted(by_conversation) == sorted(keys)
+    for key, tree in by_conversation.items():
+        trace_id = tree.span.context.trace_id
+        assert all(node.span.context.trace_id == trace_id for node in tree.walk())
+        # The agent span carries its own prompt and answer, the tool span its
+        # own arguments, the last model call its own answer.
+        assert f"[conv:{key}]" in tree.attributes["gen_ai.input.messages"]
+        assert f"answer {key}" in tree.attributes["gen_ai.output.messages"]
+        (tool,) = tree.find("execute_tool lookup")
+        assert f'"{key}"' in tool.attributes["gen_ai.tool.call.arguments"]
+        assert tool.attributes["gen_ai.tool.call.result"] == f"value for {key}"
+        last_chat = tree.children[1].children[0]
+        assert f"answer {key}" in last_chat.attributes["gen_ai.output.messages"]
+    starts = [tree.span.start_time for tree in trees]
+    ends = [tree.span.end_time for tree in trees]
+    assert max(starts) < min(ends), "the turns did overlap"
+
+
+def test_one_agent_in_many_threads(instrumented_with_content, serve, exporter, detector):
+    serve(SCRIPT)
+    keys = [f"c{i}" for i in range(RUNS)]
+    start = threading.Barrier(RUNS, timeout=20)
+    # Every turn's tool call is running at the same moment. Each sync chat
+    # runs its loop (and its tools' executor) on its own thread.
+    in_tool = threading.Barrier(RUNS, timeout=20)
+
+    def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        in_tool.wait()
+        return f"value for {key}"
+
+    agent = make_agent([lookup])
+    answers: dict[str, str] = {}
+
+    def run(key: str) -> None:
+        start.wait()
+        answers[key] = agent.chat(f"Look up {key}. [conv:{key}]")
+
+    threads = [threading.Thread(target=run, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert answers == {key: f"answer {key}" for key in keys}
+    trees = assert_isolated(exporter.get_finished_spans(), TREE, RUNS, ordered=True)
+    detector.assert_all_ended()
+    _check_each_trace(trees, keys)
+
+
+async def test_one_agent_in_many_tasks(instrumented_with_content, serve, exporter, detector):
+    serve(SCRIPT)
+    keys = [f"a{i}" for i in range(RUNS)]
+    in_tool = asyncio.Barrier(RUNS)
+
+    async def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        await asyncio.wait_for(in_tool.wait(), 20)
+        return f"value for {key}"
+
+    agent = make_agent([lookup])
+    answers = await asyncio.gather(*(agent.achat(f"Look up {key}. [conv:{key}]")
+                                     for key in keys))
+
+    assert answers == [f"answer {key}" for key in keys]
+    trees = assert_isolated(exporter.get_finished_spans(), TREE, RUNS, ordered=True)
+    detector.assert_all_ended()
+    _check_each_trace(trees, keys)
