@@ -2,66 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.instrumentation.agents.testing.openai_server import (
-    DEFAULT_CONVERSATION_PATTERN,
     ScriptedOpenAIServer,
     Turn,
 )
 
-_MARKER = re.compile(DEFAULT_CONVERSATION_PATTERN)
 MODEL = "gpt-4o-mini"
 
 
-def _last_user(request: Mapping[str, Any]) -> tuple[int, str]:
-    messages = request.get("messages") or []
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if isinstance(message, Mapping) and message.get("role") == "user":
-            content = message.get("content")
-            return index, content if isinstance(content, str) else ""
-    return -1, ""
-
-
-def own_turn(request: Mapping[str, Any]) -> int:
-    """Assistant messages after the request's last user message.
+class TurnServer(ScriptedOpenAIServer):
+    """The scripted server, reading each request's conversation off its own prompt.
 
     PraisonAI keeps no per-turn history: overlapping turns on one Agent all
     append to its shared `chat_history`, so a request carries other turns'
-    prompts and answers before its own prompt. Its own prompt is last, and
-    the tool loop's messages after it are this turn's alone.
-    """
-    start, _ = _last_user(request)
-    messages = request.get("messages") or []
-    return sum(1 for m in messages[start + 1:]
-               if isinstance(m, Mapping) and m.get("role") == "assistant")
-
-
-class TurnServer(ScriptedOpenAIServer):
-    """A `ScriptedOpenAIServer` that reads the conversation off the last user message.
-
-    The stock server takes the first `[conv:<id>]` marker of the request and
-    counts every assistant message; with PraisonAI's shared history that is
-    another turn's marker as soon as turns overlap. Here both come from the
-    request's own prompt, so `{conv}` and the response ids name the turn
-    that really asked.
+    prompts and answers before its own. Its own prompt is the last user
+    message, and the tool-loop messages after it are this turn's alone.
     """
 
     def __init__(self, script: Sequence[Turn] | Mapping[str, Sequence[Turn]]) -> None:
-        self._turns = script
-        super().__init__(self._respond)
-
-    def conversation_id(self, request: Mapping[str, Any]) -> str | None:
-        match = _MARKER.search(_last_user(request)[1])
-        return match.group(1) if match else None
-
-    def _respond(self, conv: str | None, request: Mapping[str, Any]) -> Turn | None:
-        script = self._turns.get(conv, ()) if isinstance(self._turns, Mapping) else self._turns
-        index = own_turn(request)
-        return script[index] if index < len(script) else None
+        super().__init__(script, marker="last")
 
 
 def get_weather(city: str) -> str:

@@ -645,3 +645,27 @@ def test_invalid_scripts_fail_early() -> None:
     with pytest.raises(RuntimeError):
         _ = ScriptedOpenAIServer([text("x")]).base_url
     assert text("x").with_delay(0.5).delay == 0.5
+
+
+def test_marker_last_follows_the_latest_prompt_in_a_shared_history():
+    # One history shared by two callers: conversation "a" asked first and got
+    # an answer, then "b" asked. The request is b's, at b's first turn.
+    scripts = {"a": [text("a0 {conv}"), text("a1 {conv}")],
+               "b": [text("b0 {conv}"), text("b1 {conv}")]}
+    with ScriptedOpenAIServer(scripts, marker="last") as server:
+        client = openai.OpenAI(api_key="test", base_url=server.base_url, max_retries=0)
+        history = [{"role": "user", "content": "[conv:a] hi"},
+                   {"role": "assistant", "content": "a0 a"},
+                   {"role": "user", "content": "[conv:b] hello"}]
+        first = client.chat.completions.create(model="m", messages=history)
+        assert first.choices[0].message.content == "b0 b"
+        history += [{"role": "assistant", "content": "b0 b"},
+                    {"role": "user", "content": "[conv:b] again"}]
+        assert client.chat.completions.create(
+            model="m", messages=history).choices[0].message.content == "b0 b"
+    with ScriptedOpenAIServer(scripts) as server:  # the default reads the first marker
+        client = openai.OpenAI(api_key="test", base_url=server.base_url, max_retries=0)
+        reply = client.chat.completions.create(model="m", messages=history[:3])
+        assert reply.choices[0].message.content == "a1 a"
+    with pytest.raises(ValueError, match="marker"):
+        ScriptedOpenAIServer(scripts, marker="middle")

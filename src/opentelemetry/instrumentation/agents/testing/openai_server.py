@@ -237,21 +237,34 @@ def error(
     )
 
 
-def turn_index(request: Mapping[str, Any]) -> int:
+def turn_index(request: Mapping[str, Any], *, since_last_user: bool = False) -> int:
     """The turn a chat-completions request asks for: its number of assistant messages.
 
     Counting the transcript rather than requests keeps replies deterministic
-    under concurrency and retries. Agents that prune history or inject
-    assistant messages of their own need a `Responder` instead.
+    under concurrency and retries. With `since_last_user`, only assistant
+    messages after the last user message count: the turn within the latest
+    prompt, for agents whose history holds earlier (or other callers')
+    prompts. Agents that prune history or inject assistant messages of their
+    own need a `Responder` instead.
     """
     messages = request.get("messages")
     if not isinstance(messages, list):
         return 0
+    if since_last_user:
+        messages = messages[_last_user_index(messages) + 1:]
     return sum(
         1
         for message in messages
         if isinstance(message, Mapping) and message.get("role") == "assistant"
     )
+
+
+def _last_user_index(messages: list[Any]) -> int:
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, Mapping) and message.get("role") == "user":
+            return index
+    return -1
 
 
 class ScriptedOpenAIServer:
@@ -271,6 +284,12 @@ class ScriptedOpenAIServer:
             to ``scripts`` when that is a list; otherwise such requests go to
             the responder, or are an error.
         conversation_pattern: Regex whose first group is the conversation id.
+        marker: ``"first"`` (default): the first marker in the request names
+            the conversation, and every assistant message counts toward the
+            turn. ``"last"``: the marker in the last user message names it,
+            and only assistant messages after that message count. Use
+            ``"last"`` for agents that keep one history for every caller, so
+            overlapping conversations see each other's prompts.
         models: Model ids listed by ``GET /v1/models``.
         response_model: ``model`` reported in responses; by default the
             request's ``model`` is echoed.
@@ -289,6 +308,7 @@ class ScriptedOpenAIServer:
         *,
         default: Sequence[Turn] | None = None,
         conversation_pattern: str | re.Pattern[str] = DEFAULT_CONVERSATION_PATTERN,
+        marker: str = "first",
         models: Sequence[str] = ("gpt-4o-mini",),
         response_model: str | None = None,
         host: str = "127.0.0.1",
@@ -310,6 +330,9 @@ class ScriptedOpenAIServer:
             self._shared = _as_script(scripts, "scripts")
         self._default = _as_script(default, "default") if default is not None else self._shared
 
+        if marker not in ("first", "last"):
+            raise ValueError("marker must be 'first' or 'last'")
+        self._since_last_user = marker == "last"
         self._pattern = re.compile(conversation_pattern)
         if self._pattern.groups < 1:
             raise ValueError("conversation_pattern needs a capturing group for the conversation id")
@@ -405,6 +428,9 @@ class ScriptedOpenAIServer:
         messages = request.get("messages")
         if not isinstance(messages, list):
             return None
+        if self._since_last_user:
+            last = _last_user_index(messages)
+            messages = messages[last:last + 1] if last >= 0 else []
         for content in _message_texts(messages):
             match = self._pattern.search(content)
             if match:
@@ -427,7 +453,7 @@ class ScriptedOpenAIServer:
         if not isinstance(request.get("messages"), list):
             return self._problem(400, "'messages' must be a list", "invalid_request", "messages")
 
-        index = turn_index(request)
+        index = turn_index(request, since_last_user=self._since_last_user)
         if conv is None:
             where = f"turn {index} of a request without conversation marker"
         else:
