@@ -13,7 +13,7 @@ import pytest
 # Nothing under test may write to the real home directory.
 _HOME = tempfile.mkdtemp(prefix="otel-agents-home-")
 os.environ["HOME"] = _HOME
-os.environ.setdefault("HERMES_HOME", os.path.join(_HOME, ".hermes"))
+os.environ["HERMES_HOME"] = os.path.join(_HOME, ".hermes")
 
 
 @pytest.fixture(autouse=True)

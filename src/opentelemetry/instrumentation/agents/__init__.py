@@ -33,6 +33,7 @@ _logger = logging.getLogger(__name__)
 
 RUNTIMES: dict[str, str] = {
     "agentscope": "opentelemetry.instrumentation.agents.agentscope:AgentScopeInstrumentor",
+    "hermes": "opentelemetry.instrumentation.agents.hermes:HermesAgentInstrumentor",
     "praisonai": "opentelemetry.instrumentation.agents.praisonai:PraisonAIInstrumentor",
 }
 """Runtime name -> its instrumentor, as ``module:Class``."""
