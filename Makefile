@@ -35,7 +35,7 @@ test: $(STAMP) $(STAMP1) lint
 	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --memory
 
 clean:
 	rm -rf $(VENV) $(VENV1)

@@ -1,0 +1,161 @@
+"""One benchmark case per runtime: a real agent, a scripted model, one tool.
+
+Each case gives `invoke(n, beside)`: run n invocations (calling `beside()`
+after each, so work can be measured in the same conditions), and the
+instrumentor class that traces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+Beside = Callable[[], None] | None
+
+
+@dataclass
+class Case:
+    name: str
+    invoke: Callable[[int, Beside], None]
+    instrumentor: Any
+    close: Callable[[], None] = lambda: None
+
+
+def agentscope(rounds: int = 2, tools_per_round: int = 1, shared: bool = True) -> Case:
+    from agentscope.agent import Agent, ReActConfig
+    from agentscope.message import UserMsg
+    from agentscope.permission import PermissionBehavior, PermissionDecision
+    from agentscope.tool import FunctionTool, Toolkit
+
+    from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
+    from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+        ScriptedChatModel,
+        call_tools,
+        say,
+    )
+
+    def lookup(key: str) -> str:
+        """Look up a key.
+
+        Args:
+            key: The key.
+        """
+        return key
+
+    turns = [call_tools(*[("lookup", {"key": f"k{i}"}) for i in range(tools_per_round)])
+             for _ in range(rounds - 1)] + [say("done")]
+    allow = PermissionDecision(behavior=PermissionBehavior.ALLOW, message="ok")
+
+    def make_agent() -> Any:
+        model = ScriptedChatModel(lambda key, index: turns[index % len(turns)])
+        return Agent(name="bench", system_prompt="s", model=model,
+                     toolkit=Toolkit(tools=[FunctionTool(lookup, permission=allow)]),
+                     react_config=ReActConfig(max_iters=rounds + 1))
+
+    agent = make_agent()
+    message = UserMsg(name="user", content="go")
+    loop = asyncio.new_event_loop()
+
+    async def run(n: int, beside: Beside) -> None:
+        nonlocal agent
+        for _ in range(n):
+            if shared:
+                # A fresh state per call keeps the context (and the work) constant.
+                agent.state = type(agent.state)()
+            else:
+                agent = make_agent()
+            await agent.reply(message)
+            if beside is not None:
+                beside()
+
+    return Case(f"AgentScope 2.x ({rounds} rounds, {tools_per_round} tool/round)",
+                lambda n, beside=None: loop.run_until_complete(run(n, beside)),
+                AgentScopeInstrumentor(), loop.close)
+
+
+def _scripted_server(turns: list) -> Any:
+    from opentelemetry.instrumentation.agents.testing.openai_server import (
+        ScriptedOpenAIServer,
+    )
+
+    def respond(conv: str | None, request: Any) -> Any:
+        from opentelemetry.instrumentation.agents.testing.openai_server import turn_index
+
+        return turns[turn_index(request, since_last_user=True) % len(turns)]
+
+    return ScriptedOpenAIServer(respond).start()
+
+
+def praisonai() -> Case:
+    from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
+    from opentelemetry.instrumentation.agents.testing.openai_server import (
+        ToolCall,
+        text,
+        tool_calls,
+    )
+
+    server = _scripted_server([tool_calls([ToolCall("lookup", {"key": "k"})]), text("done")])
+    os.environ["OPENAI_BASE_URL"] = server.base_url
+    os.environ["OPENAI_API_KEY"] = "sk-bench"
+    os.environ.pop("OPENAI_API_BASE", None)
+    from praisonaiagents import Agent
+
+    def lookup(key: str) -> str:
+        """Look up a key."""
+        return key
+
+    agent = Agent(name="bench", instructions="s", tools=[lookup], model="gpt-4o-mini",
+                  retry=False)
+
+    def run(n: int, beside: Beside = None) -> None:
+        for _ in range(n):
+            agent.chat_history.clear()
+            agent.chat("go")
+            if beside is not None:
+                beside()
+
+    return Case("PraisonAI Agents (2 rounds, 1 tool)", run, PraisonAIInstrumentor(),
+                server.stop)
+
+
+def hermes() -> Case:
+    sys.path.insert(0, str(EXAMPLES))
+    import hermes_demo
+
+    hermes_demo.isolate_hermes()
+    from opentelemetry.instrumentation.agents.hermes import HermesAgentInstrumentor
+    from opentelemetry.instrumentation.agents.testing.openai_server import (
+        ToolCall,
+        text,
+        tool_calls,
+    )
+
+    server = _scripted_server([tool_calls([ToolCall("get_weather", {"city": "x"})]),
+                               text("done")])
+    from run_agent import AIAgent
+    from tools.registry import registry
+
+    registry.register(name="get_weather", toolset="bench", schema={
+        "name": "get_weather", "description": "weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                       "required": ["city"]}}, handler=hermes_demo.get_weather)
+    agent = AIAgent(base_url=server.base_url, api_key="sk-bench", model="scripted-gpt",
+                    provider="custom", enabled_toolsets=["bench"], max_iterations=5,
+                    tool_delay=0.0, quiet_mode=True, skip_context_files=True,
+                    skip_memory=True)
+
+    def run(n: int, beside: Beside = None) -> None:
+        for _ in range(n):
+            agent.run_conversation("go", conversation_history=[])
+            if beside is not None:
+                beside()
+
+    return Case("Hermes Agent (2 rounds, 1 tool)", run, HermesAgentInstrumentor(),
+                server.stop)
