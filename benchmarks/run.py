@@ -29,13 +29,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from opentelemetry import trace
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import cases  # noqa: E402
+import cases
 
 
 class DiscardingExporter(SpanExporter):
