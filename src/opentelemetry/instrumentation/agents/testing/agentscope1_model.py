@@ -31,17 +31,25 @@ calls each conversation made: the ground truth a trace is checked against.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from agentscope.message import TextBlock, ToolUseBlock
 from agentscope.model import ChatModelBase, ChatResponse
 from agentscope.model._model_usage import ChatUsage
 from agentscope.tracing import trace_llm
+
+from .scripts import (
+    DEFAULT_CONVERSATION,
+    Script,
+    ScriptBook,
+    Turn,
+    call_tools,
+    conversation,
+    current_conversation,
+    fail,
+    say,
+)
 
 __all__ = [
     "DEFAULT_CONVERSATION",
@@ -53,57 +61,6 @@ __all__ = [
     "fail",
     "say",
 ]
-
-DEFAULT_CONVERSATION = "default"
-_conversation: ContextVar[str] = ContextVar("scripted_conversation_as1",
-                                            default=DEFAULT_CONVERSATION)
-
-
-@contextlib.contextmanager
-def conversation(key: str) -> Iterator[None]:
-    """Make model calls in this task/thread follow the script named `key`."""
-    token = _conversation.set(key)
-    try:
-        yield
-    finally:
-        _conversation.reset(token)
-
-
-def current_conversation() -> str:
-    """The conversation key set by `conversation()` here (or the default)."""
-    return _conversation.get()
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One scripted model response (or failure)."""
-
-    text: str | None = None
-    tool_calls: tuple[tuple[str, Mapping[str, Any]], ...] = ()
-    error: BaseException | None = None
-    delay: float = 0.0
-    usage: tuple[int, int] = (10, 5)
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-def say(text: str, *, usage: tuple[int, int] = (10, 5), delay: float = 0.0) -> Turn:
-    """A text answer (the agent's loop ends on it)."""
-    return Turn(text=text, usage=usage, delay=delay)
-
-
-def call_tools(*calls: tuple[str, Mapping[str, Any]], usage: tuple[int, int] = (10, 5),
-               delay: float = 0.0, text: str | None = None) -> Turn:
-    """A response asking for the given `(tool name, arguments)` calls."""
-    return Turn(text=text, tool_calls=tuple(calls), usage=usage, delay=delay)
-
-
-def fail(error: BaseException, *, delay: float = 0.0) -> Turn:
-    """The model call raises `error` (the same object, every time it is used)."""
-    return Turn(error=error, delay=delay)
-
-
-Script = Sequence[Turn] | Mapping[str, Sequence[Turn]] | Callable[[str, int], Turn]
-
 
 class ScriptedChatModel(ChatModelBase):
     """An AgentScope 1.x chat model that answers from a script instead of an API.
@@ -117,32 +74,15 @@ class ScriptedChatModel(ChatModelBase):
     def __init__(self, script: Script, *, model: str = "scripted-model",
                  stream: bool = False, chunk_size: int = 8) -> None:
         super().__init__(model, stream)
-        self.script = script
+        self.book = ScriptBook(script)
+        self.calls = self.book.calls
         self.chunk_size = max(1, chunk_size)
-        self.calls: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def _next_turn(self, key: str) -> tuple[Turn, int]:
-        with self._lock:
-            index = self.calls.get(key, 0)
-            self.calls[key] = index + 1
-        script = self.script
-        if callable(script):
-            return script(key, index), index
-        turns = script.get(key) if isinstance(script, Mapping) else script
-        if turns is None:
-            raise LookupError(f"no script for conversation {key!r}")
-        if index >= len(turns):
-            raise LookupError(f"script for conversation {key!r} has {len(turns)} turns; "
-                              f"model call {index + 1} has none")
-        return turns[index], index
 
     @trace_llm
     async def __call__(self, messages: list[dict], tools: list[dict] | None = None,
                        tool_choice: str | None = None, structured_model: Any = None,
                        **kwargs: Any) -> ChatResponse | AsyncGenerator[ChatResponse, None]:
-        key = _conversation.get()
-        turn, index = self._next_turn(key)
+        key, turn, index = self.book.next_turn()
         if turn.delay:
             await asyncio.sleep(turn.delay)
         if turn.error is not None:

@@ -25,12 +25,8 @@ that every response landed in the trace of the conversation that asked.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import threading
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from agentscope.credential import CredentialBase
@@ -39,53 +35,28 @@ from agentscope.message import TextBlock, ToolCallBlock
 from agentscope.model import ChatModelBase, ChatResponse, ChatUsage
 from pydantic import BaseModel
 
-DEFAULT_CONVERSATION = "default"
-_conversation: ContextVar[str] = ContextVar("scripted_conversation",
-                                            default=DEFAULT_CONVERSATION)
+from .scripts import (
+    DEFAULT_CONVERSATION,
+    Script,
+    ScriptBook,
+    Turn,
+    call_tools,
+    conversation,
+    current_conversation,
+    fail,
+    say,
+)
 
-
-@contextlib.contextmanager
-def conversation(key: str) -> Iterator[None]:
-    """Make model calls in this task/thread follow the script named `key`."""
-    token = _conversation.set(key)
-    try:
-        yield
-    finally:
-        _conversation.reset(token)
-
-
-def current_conversation() -> str:
-    """The conversation key set by `conversation()` here (or the default)."""
-    return _conversation.get()
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One scripted model response (or failure)."""
-
-    text: str | None = None
-    tool_calls: tuple[tuple[str, Mapping[str, Any]], ...] = ()
-    error: BaseException | None = None
-    delay: float = 0.0
-    usage: tuple[int, int] = (10, 5)
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-def say(text: str, *, usage: tuple[int, int] = (10, 5), delay: float = 0.0) -> Turn:
-    return Turn(text=text, usage=usage, delay=delay)
-
-
-def call_tools(*calls: tuple[str, Mapping[str, Any]], usage: tuple[int, int] = (10, 5),
-               delay: float = 0.0) -> Turn:
-    return Turn(tool_calls=tuple(calls), usage=usage, delay=delay)
-
-
-def fail(error: BaseException, *, delay: float = 0.0) -> Turn:
-    return Turn(error=error, delay=delay)
-
-
-Script = Sequence[Turn] | Mapping[str, Sequence[Turn]] | Callable[[str, int], Turn]
-
+__all__ = [
+    "DEFAULT_CONVERSATION",
+    "ScriptedChatModel",
+    "Turn",
+    "call_tools",
+    "conversation",
+    "current_conversation",
+    "fail",
+    "say",
+]
 
 class _Parameters(BaseModel):
     pass
@@ -99,31 +70,14 @@ class ScriptedChatModel(ChatModelBase):
         super().__init__(credential=CredentialBase(), model=model,
                          parameters=_Parameters(), stream=stream, max_retries=0)
         self.formatter = OpenAIChatFormatter()
-        self.script = script
+        self.book = ScriptBook(script)
+        self.calls = self.book.calls
         self.chunk_size = max(1, chunk_size)
-        self.calls: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def _next_turn(self, key: str) -> tuple[Turn, int]:
-        with self._lock:
-            index = self.calls.get(key, 0)
-            self.calls[key] = index + 1
-        script = self.script
-        if callable(script):
-            return script(key, index), index
-        turns = script.get(key) if isinstance(script, Mapping) else script
-        if turns is None:
-            raise LookupError(f"no script for conversation {key!r}")
-        if index >= len(turns):
-            raise LookupError(f"script for conversation {key!r} has {len(turns)} turns; "
-                              f"model call {index + 1} has none")
-        return turns[index], index
 
     async def _call_api(self, model_name: str, messages: list, tools: list | None = None,
                         tool_choice: Any = None, **kwargs: Any
                         ) -> ChatResponse | AsyncGenerator[ChatResponse, None]:
-        key = _conversation.get()
-        turn, index = self._next_turn(key)
+        key, turn, index = self.book.next_turn()
         if turn.delay:
             await asyncio.sleep(turn.delay)
         if turn.error is not None:
