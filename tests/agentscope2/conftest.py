@@ -1,20 +1,12 @@
 from __future__ import annotations
 
-from importlib import metadata
-
 import pytest
 
-
-def _agentscope_major() -> int | None:
-    try:
-        return int(metadata.version("agentscope").split(".")[0])
-    except metadata.PackageNotFoundError:
-        return None
-
+from tests.runtimes import installed_major, instrumented_with
 
 # This directory exercises the 2.x line; an environment built for another
 # line does not collect it (it is not a skip: those tests do not apply there).
-if _agentscope_major() != 2:
+if installed_major("agentscope") != 2:
     collect_ignore_glob = ["test_*.py"]
 
 
@@ -22,9 +14,5 @@ if _agentscope_major() != 2:
 def instrumented(provider):
     from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 
-    instrumentor = AgentScopeInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
+    with instrumented_with(AgentScopeInstrumentor, provider) as instrumentor:
         yield instrumentor
-    finally:
-        instrumentor.uninstrument()

@@ -14,6 +14,8 @@ from importlib import metadata
 
 import pytest
 
+from tests.runtimes import instrumented_with
+
 _CONFIG = """\
 model:
   context_length: 131072
@@ -55,12 +57,8 @@ else:
 def instrumented(provider):
     from opentelemetry.instrumentation.agents.hermes import HermesAgentInstrumentor
 
-    instrumentor = HermesAgentInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
+    with instrumented_with(HermesAgentInstrumentor, provider) as instrumentor:
         yield instrumentor
-    finally:
-        instrumentor.uninstrument()
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from importlib import util
 
 import pytest
 
+from tests.runtimes import instrumented_with
+
 # This directory needs PraisonAI Agents; an environment built for another
 # runtime does not collect it (it is not a skip: these tests do not apply there).
 if util.find_spec("praisonaiagents") is None:
@@ -48,12 +50,8 @@ def serve(monkeypatch):
 def instrumented(provider):
     from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
 
-    instrumentor = PraisonAIInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
+    with instrumented_with(PraisonAIInstrumentor, provider) as instrumentor:
         yield instrumentor
-    finally:
-        instrumentor.uninstrument()
 
 
 @pytest.fixture
@@ -62,9 +60,5 @@ def instrumented_with_content(provider, monkeypatch):
     from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
 
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
-    instrumentor = PraisonAIInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
+    with instrumented_with(PraisonAIInstrumentor, provider) as instrumentor:
         yield instrumentor
-    finally:
-        instrumentor.uninstrument()

@@ -1,0 +1,27 @@
+"""What the test directories share: which runtime is installed, and instrumenting one."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from importlib import metadata
+from typing import Any
+
+
+def installed_major(distribution: str) -> int | None:
+    """The installed major version of `distribution`, or None when it is absent."""
+    try:
+        return int(metadata.version(distribution).split(".")[0])
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@contextlib.contextmanager
+def instrumented_with(instrumentor_class: type, provider: Any) -> Iterator[Any]:
+    """The runtime instrumented against `provider` for the block, and undone after."""
+    instrumentor = instrumentor_class()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        yield instrumentor
+    finally:
+        instrumentor.uninstrument()
