@@ -361,7 +361,8 @@ async def test_content_capture(monkeypatch, provider, exporter, detector):
     assert "weather in Lima?" in agent_span.attributes["gen_ai.input.messages"]
     assert "warm" in agent_span.attributes["gen_ai.output.messages"]
     chat = _by_name(spans, "chat scripted-model")[0]
-    assert "You help." in chat.attributes["gen_ai.input.messages"]
+    assert "You help." in chat.attributes["gen_ai.system_instructions"]
+    assert "You help." not in chat.attributes["gen_ai.input.messages"]
     assert "get_weather" in chat.attributes["gen_ai.output.messages"]
     (tool,) = _by_name(spans, "execute_tool get_weather")
     assert "Lima" in tool.attributes["gen_ai.tool.call.arguments"]

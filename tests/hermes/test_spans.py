@@ -377,14 +377,15 @@ def test_message_content_when_enabled(provider, exporter, detector, server, monk
     assert json.loads(agent_span.attributes["gen_ai.input.messages"]) == [
         {"role": "user", "parts": [{"type": "text", "content": "What is 2+3? [conv:content]"}]}]
     assert json.loads(agent_span.attributes["gen_ai.output.messages"]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "The sum is 5."}]}]
+        {"role": "assistant", "parts": [{"type": "text", "content": "The sum is 5."}],
+         "finish_reason": "stop"}]
     chat1, chat2 = _named(spans, f"chat {MODEL}")
     assert json.loads(chat1.attributes["gen_ai.system_instructions"])[0]["type"] == "text"
     assert json.loads(chat1.attributes["gen_ai.input.messages"])[-1]["parts"][0]["content"] \
         .endswith("[conv:content]")
     (call,) = json.loads(chat1.attributes["gen_ai.output.messages"])[0]["parts"]
     assert call == {"type": "tool_call", "id": "call_content_0_0", "name": "add_numbers",
-                    "arguments": '{"a":2,"b":3}'}
+                    "arguments": {"a": 2, "b": 3}}
     tool_result = json.loads(chat2.attributes["gen_ai.input.messages"])[-1]
     assert tool_result["role"] == "tool" and tool_result["parts"][0]["id"] == "call_content_0_0"
     (tool,) = _named(spans, "execute_tool add_numbers")

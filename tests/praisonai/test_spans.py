@@ -543,12 +543,14 @@ def test_message_content_when_captured(instrumented_with_content, serve, exporte
         {"role": "user", "parts": [{"type": "text", "content": "Weather in Lima? [conv:c1]"}]}]
     assert json.loads(agent.attributes["gen_ai.output.messages"]) == [
         {"role": "assistant", "parts": [{"type": "text",
-                                         "content": "It is sunny in Lima (c1)."}]}]
+                                         "content": "It is sunny in Lima (c1)."}],
+         "finish_reason": "stop"}]
     second = json.loads(chats[1].attributes["gen_ai.input.messages"])
-    assert [m["role"] for m in second] == ["system", "user", "assistant", "tool"]
-    assert second[2]["parts"][-1] == {"type": "tool_call", "id": "call_c1_0_0",
-                                      "name": "get_weather", "arguments": '{"city":"Lima"}'}
-    assert second[3]["parts"] == [{"type": "tool_call_response", "id": "call_c1_0_0",
+    assert [m["role"] for m in second] == ["user", "assistant", "tool"]
+    assert json.loads(chats[1].attributes["gen_ai.system_instructions"])[0]["type"] == "text"
+    assert second[1]["parts"][-1] == {"type": "tool_call", "id": "call_c1_0_0",
+                                      "name": "get_weather", "arguments": {"city": "Lima"}}
+    assert second[2]["parts"] == [{"type": "tool_call_response", "id": "call_c1_0_0",
                                    "response": '"sunny in Lima"'}]
     assert json.loads(chats[0].attributes["gen_ai.output.messages"])[0]["finish_reason"] == \
         "tool_calls"

@@ -24,7 +24,7 @@ from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from ._content import set_content_hook
-from ._instrumentor import RuntimeInstrumentor
+from ._instrumentor import LIFECYCLE_LOCK, RuntimeInstrumentor
 from .version import __version__
 
 __all__ = ["RUNTIMES", "AgentsInstrumentor", "__version__", "set_content_hook"]
@@ -54,6 +54,14 @@ class AgentsInstrumentor(BaseInstrumentor):
     def instrumentation_dependencies(self) -> Collection[str]:
         # Each runtime checks its own requirement; none is needed for the whole.
         return ()
+
+    def instrument(self, **kwargs: Any) -> Any:
+        with LIFECYCLE_LOCK:  # see `_instrumentor.LIFECYCLE_LOCK`
+            return super().instrument(**kwargs)
+
+    def uninstrument(self, **kwargs: Any) -> Any:
+        with LIFECYCLE_LOCK:
+            return super().uninstrument(**kwargs)
 
     def _instrument(self, **kwargs: Any) -> None:
         selection: Iterable[str] | None = kwargs.pop("runtimes", None)

@@ -2,7 +2,11 @@
 
 Content is off by default. The switch reads the same environment variables,
 with the same values, as `opentelemetry-util-genai`, so one setting governs
-every GenAI instrumentation in a process.
+every GenAI instrumentation in a process (see `capture_enabled`). Captured
+values go through the content hook (`set_content_hook`), are serialized to
+JSON without ever raising (`to_json`) and cut to `max_length()` characters.
+The JSON message shape itself (roles, typed parts) is built by
+`_genai_messages` and the runtimes' own message converters.
 """
 
 from __future__ import annotations
@@ -22,43 +26,95 @@ DEFAULT_MAX_LENGTH = 8192
 TRUNCATION_MARK = "...[truncated]"
 UNSERIALIZABLE = "<unserializable>"
 
-_SPAN_MODES = {"SPAN_ONLY", "SPAN_AND_EVENT"}
+EXPERIMENTAL_OPT_IN = "gen_ai_latest_experimental"
+
+# `ContentCapturingMode` of opentelemetry-util-genai, by name. This
+# instrumentation records content on spans only (it emits no events), so
+# EVENT_ONLY records nothing here.
+CAPTURE_MODES = {"NO_CONTENT": False, "SPAN_ONLY": True, "EVENT_ONLY": False,
+                 "SPAN_AND_EVENT": True}
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str, *args: Any) -> None:
+    key = message % args
+    if key not in _warned:
+        _warned.add(key)
+        _logger.warning(message, *args)
+
+
+def experimental_opt_in() -> bool:
+    """Whether `OTEL_SEMCONV_STABILITY_OPT_IN` lists ``gen_ai_latest_experimental``.
+
+    Read as `opentelemetry-instrumentation` reads it: a comma-separated list,
+    each entry stripped, compared exactly.
+    """
+    raw = os.environ.get(STABILITY_ENV)
+    if not raw:
+        return False
+    return EXPERIMENTAL_OPT_IN in [entry.strip() for entry in raw.split(",")]
 
 
 def capture_enabled() -> bool:
-    """Whether message content goes on spans, read from the environment."""
-    raw = os.environ.get(CAPTURE_ENV, "").strip()
+    """Whether message content goes on spans, read from the environment.
+
+    The same values, read the same way, as `opentelemetry-util-genai`, so one
+    setting governs every GenAI instrumentation in a process:
+
+    - without ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``:
+      ``true`` (any case) switches capture on, anything else leaves it off;
+    - with it: one of ``NO_CONTENT``, ``SPAN_ONLY``, ``EVENT_ONLY``,
+      ``SPAN_AND_EVENT`` (any case); ``SPAN_ONLY`` and ``SPAN_AND_EVENT``
+      record content on spans. Any other value (``true`` included) is
+      ``NO_CONTENT``, with a warning.
+    """
+    raw = os.environ.get(CAPTURE_ENV)
     if not raw:
         return False
-    if raw.lower() in ("true", "1", "yes"):
+    if experimental_opt_in():
+        mode = CAPTURE_MODES.get(raw.upper())
+        if mode is None:
+            _warn_once("%s=%r is not one of %s (read that way because %s lists %s); "
+                       "capturing no content", CAPTURE_ENV, raw, ", ".join(CAPTURE_MODES),
+                       STABILITY_ENV, EXPERIMENTAL_OPT_IN)
+            return False
+        return mode
+    if raw.lower() == "true":
         return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    # The enum values only mean something under the experimental opt-in,
-    # which is how the GenAI utilities read them too.
-    if "gen_ai_latest_experimental" in os.environ.get(STABILITY_ENV, ""):
-        return raw.upper() in _SPAN_MODES
+    if raw.upper() in CAPTURE_MODES:
+        _warn_once("%s=%s needs %s=%s; capturing no content", CAPTURE_ENV, raw,
+                   STABILITY_ENV, EXPERIMENTAL_OPT_IN)
     return False
 
 
 def max_length() -> int:
+    """Most characters one content attribute may hold (`MAX_LENGTH_ENV`).
+
+    A positive integer; unset, empty or anything else means the default
+    (`DEFAULT_MAX_LENGTH`), with a warning for a value that is not one.
+    """
     raw = os.environ.get(MAX_LENGTH_ENV)
     if not raw:
         return DEFAULT_MAX_LENGTH
     try:
         value = int(raw)
     except ValueError:
-        _logger.warning("%s=%r is not an integer; using %d", MAX_LENGTH_ENV, raw,
-                        DEFAULT_MAX_LENGTH)
+        value = 0
+    if value <= 0:
+        _warn_once("%s=%r is not a positive integer; using %d", MAX_LENGTH_ENV, raw,
+                   DEFAULT_MAX_LENGTH)
         return DEFAULT_MAX_LENGTH
-    return max(value, 0)
+    return value
 
 
 def truncate(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in `TRUNCATION_MARK` if cut."""
     if len(text) <= limit:
         return text
-    keep = max(limit - len(TRUNCATION_MARK), 0)
-    return text[:keep] + TRUNCATION_MARK
+    if limit <= len(TRUNCATION_MARK):
+        return text[:max(limit, 0)]
+    return text[:limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK
 
 
 def _fallback(value: Any) -> Any:
@@ -93,7 +149,8 @@ def to_json(value: Any, limit: int | None = None) -> str:
         if isinstance(value, str):
             text = value
         else:
-            text = json.dumps(value, default=_fallback, ensure_ascii=False)
+            text = json.dumps(value, default=_fallback, ensure_ascii=False,
+                              separators=(",", ":"))
     except Exception:  # noqa: BLE001 - cycles, broken __repr__, recursion
         text = UNSERIALIZABLE
     # Lone surrogates cannot be exported as UTF-8; replace rather than fail.
@@ -105,23 +162,75 @@ def to_json(value: Any, limit: int | None = None) -> str:
 
 
 ContentHook = Callable[[str, str, Any], Any]
-"""`hook(span_kind, attribute_key, value) -> value or None` (None drops it)."""
+"""`hook(span_kind, attribute_key, value) -> value or None`.
+
+``span_kind`` is ``"agent"``, ``"chat"`` or ``"tool"``; ``attribute_key`` the
+attribute about to be set (``gen_ai.input.messages``, ...); ``value`` the
+content as plain JSON data (lists, dicts, strings, numbers), a copy the hook
+may change freely. It returns what to record (any JSON-serializable value,
+or a string recorded as it is) or None to record nothing.
+"""
 
 _content_hook: ContentHook | None = None
+_hook_failed = False
 
 
 def set_content_hook(hook: ContentHook | None) -> None:
-    """Install a function that may redact or drop content before it is recorded."""
-    global _content_hook
+    """Install a function that may redact or drop content before it is recorded.
+
+    ``hook(span_kind, attribute_key, value)`` is called for every content
+    attribute (only while content capture is on), before truncation, and
+    returns the value to record or None to drop it. A hook that raises drops
+    that value; the failure is logged once. ``set_content_hook(None)``
+    removes it. One hook serves the whole process.
+    """
+    global _content_hook, _hook_failed
     _content_hook = hook
+    _hook_failed = False
+
+
+def _plain(value: Any) -> Any:
+    """`value` as plain JSON data, detached from the runtime's own objects."""
+    if isinstance(value, str):
+        return value
+    text = to_json(value, _NO_LIMIT)
+    if text == UNSERIALIZABLE:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:  # NaN and the like: hand over the text itself
+        return text
+
+
+_NO_LIMIT = 1 << 62
 
 
 def apply_hook(kind: str, key: str, value: Any) -> Any:
+    global _hook_failed
     hook = _content_hook
     if hook is None:
         return value
     try:
-        return hook(kind, key, value)
+        return hook(kind, key, _plain(value))
+    except Exception:  # the user's hook must not break the host
+        if not _hook_failed:
+            _hook_failed = True
+            _logger.warning("the content hook raised; dropping %s (logged once)", key,
+                            exc_info=True)
+        return None
+
+
+def render(kind: str, key: str, value: Any, limit: int) -> str | None:
+    """The text to record for one content attribute, or None to record nothing.
+
+    Applies the content hook, then serializes (`to_json`) and truncates to
+    `limit` characters. Never raises.
+    """
+    try:
+        value = apply_hook(kind, key, value)
+        if value is None:
+            return None
+        return to_json(value, limit)
     except Exception:
-        _logger.warning("content hook raised; dropping %s", key, exc_info=True)
+        _logger.debug("content for %s dropped", key, exc_info=True)
         return None

@@ -23,7 +23,8 @@ from opentelemetry import trace
 from opentelemetry.instrumentation import utils as _instrumentation_utils
 
 from . import attributes as A
-from ._content import apply_hook, capture_enabled, max_length, to_json
+from ._content import capture_enabled, max_length
+from ._content import render as render_content
 from ._invocations import (
     FRAME_KEY,
     TOOL_KEY,
@@ -41,7 +42,10 @@ from .version import __version__
 _SCOPE = "opentelemetry.instrumentation.agents"
 _SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 
-# Bucket boundaries the GenAI semantic conventions give for these histograms.
+# The explicit bucket boundaries the GenAI semantic conventions give for
+# `gen_ai.client.token.usage` and `gen_ai.client.operation.duration` (the
+# same ones opentelemetry-util-genai uses); the duration boundaries serve our
+# agent and tool duration histograms too.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
                  4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
@@ -99,7 +103,11 @@ _get_current = otel_context.get_current
 
 def _status_description(exc: BaseException) -> str:
     try:
-        return str(exc)[:1024]
+        text = str(exc)[:1024]
+        if not text.isascii():
+            # Lone surrogates would make the exporter fail the whole batch.
+            text = text.encode("utf-8", "replace").decode("utf-8")
+        return text
     except Exception:  # noqa: BLE001 - a broken __str__ must not break the host
         return type(exc).__name__
 
@@ -113,8 +121,12 @@ class TelemetryHandler:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
         self._sdk_seen = False
-        self._tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider,
-                                        schema_url=_SCHEMA_URL)
+        try:
+            self._tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider,
+                                            schema_url=_SCHEMA_URL)
+        except Exception:  # noqa: BLE001 - a broken provider must not fail instrument()
+            report("getting a tracer")
+            self._tracer = trace.NoOpTracer()
         self._usage_lock = threading.Lock()
         self.capture_content = capture_enabled()
         self.content_limit = max_length()
@@ -124,19 +136,19 @@ class TelemetryHandler:
         try:
             meter = get_meter(_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
             self._token_usage = meter.create_histogram(
-                "gen_ai.client.token.usage", unit="{token}",
-                description="Number of input and output tokens used per model call",
+                A.METRIC_TOKEN_USAGE, unit="{token}",
+                description="Number of input and output tokens used.",
                 explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
             self._operation_duration = meter.create_histogram(
-                "gen_ai.client.operation.duration", unit="s",
-                description="Duration of model calls",
+                A.METRIC_OPERATION_DURATION, unit="s",
+                description="GenAI operation duration.",
                 explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
             self._agent_duration = meter.create_histogram(
-                "agents.invocation.duration", unit="s",
+                A.METRIC_AGENT_DURATION, unit="s",
                 description="Duration of agent invocations",
                 explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
             self._tool_duration = meter.create_histogram(
-                "agents.tool.duration", unit="s",
+                A.METRIC_TOOL_DURATION, unit="s",
                 description="Duration of tool calls",
                 explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
         except Exception:  # noqa: BLE001
@@ -169,10 +181,7 @@ class TelemetryHandler:
 
     # -- content ---------------------------------------------------------
     def _content(self, kind: str, key: str, value: Any) -> str | None:
-        value = apply_hook(kind, key, value)
-        if value is None:
-            return None
-        return to_json(value, self.content_limit)
+        return render_content(kind, key, value, self.content_limit)
 
     # -- shared span plumbing --------------------------------------------
     def _start(self, name: str, kind: SpanKind, parent: Context,
@@ -212,16 +221,14 @@ class TelemetryHandler:
             name = _clean(name)
             if name:
                 attrs[A.AGENT_NAME] = name
-            if agent_id:
-                attrs[A.AGENT_ID] = str(agent_id)
-            if conversation_id:
-                attrs[A.CONVERSATION_ID] = str(conversation_id)
-            if description:
-                attrs[A.AGENT_DESCRIPTION] = _clean(description)
-            if provider:
-                attrs[A.PROVIDER_NAME] = provider
-            if request_model:
-                attrs[A.REQUEST_MODEL] = _clean(request_model)
+            # Ids and names may come from a model or a user: bounded, valid UTF-8.
+            for key, value in ((A.AGENT_ID, agent_id), (A.CONVERSATION_ID, conversation_id),
+                               (A.AGENT_DESCRIPTION, description), (A.PROVIDER_NAME, provider),
+                               (A.REQUEST_MODEL, request_model)):
+                if value:
+                    value = _clean(value)
+                    if value:
+                        attrs[key] = value
             if max_iterations is not None:
                 attrs[A.AGENT_MAX_ITERATIONS] = int(max_iterations)
             span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
@@ -265,12 +272,13 @@ class TelemetryHandler:
                 span.set_attributes(attrs)
             self._end(frame, error, error_type)
             if self._agent_duration is not None:
-                metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT}
+                metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
                 if A.AGENT_NAME in frame.attributes:
                     metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
                 if error is not None or error_type is not None:
                     metric_attrs[A.ERROR_TYPE] = error_type or _error_type(error)
-                self._agent_duration.record(perf_counter() - frame.start, metric_attrs)
+                self._agent_duration.record(perf_counter() - frame.start, metric_attrs,
+                                            frame.context)
         except Exception:  # noqa: BLE001
             report("finish_agent")
 
@@ -336,6 +344,7 @@ class TelemetryHandler:
                 return None
             request_model = _clean(request_model)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_CHAT}
+            provider = _clean(provider)
             if provider:
                 attrs[A.PROVIDER_NAME] = provider
             if request_model:
@@ -371,12 +380,14 @@ class TelemetryHandler:
             span = inv.span
             if span.is_recording():
                 attrs: dict[str, Any] = {}
+                response_model = _clean(response_model)
                 if response_model:
-                    attrs[A.RESPONSE_MODEL] = _clean(response_model)
+                    attrs[A.RESPONSE_MODEL] = response_model
+                response_id = _clean(response_id)
                 if response_id:
-                    attrs[A.RESPONSE_ID] = str(response_id)
+                    attrs[A.RESPONSE_ID] = response_id
                 if finish_reasons:
-                    attrs[A.RESPONSE_FINISH_REASONS] = [str(r) for r in finish_reasons]
+                    attrs[A.RESPONSE_FINISH_REASONS] = [_clean(r) or "" for r in finish_reasons]
                 if input_tokens is not None:
                     attrs[A.USAGE_INPUT_TOKENS] = int(input_tokens)
                 if output_tokens is not None:
@@ -396,8 +407,15 @@ class TelemetryHandler:
                         frame.output_tokens += int(output_tokens or 0)
                 step = frame.step
                 if step is not None:
-                    if error is not None or error_type is not None:
-                        step.finish_reason = A.FINISH_ERROR
+                    if error is not None:
+                        step.finish_reason = (A.FINISH_CANCELLED if _is_cancellation(error)
+                                              else A.FINISH_ERROR)
+                    elif error_type is not None:
+                        # A call the runtime reports as cancelled, not failed.
+                        step.finish_reason = (
+                            A.FINISH_CANCELLED
+                            if A.FINISH_CANCELLED in (step_finish_reason, error_type)
+                            else A.FINISH_ERROR)
                     elif step_finish_reason is not None:
                         step.finish_reason = step_finish_reason
             self._record_chat_metrics(inv, response_model, input_tokens, output_tokens,
@@ -414,14 +432,19 @@ class TelemetryHandler:
         for key in (A.PROVIDER_NAME, A.REQUEST_MODEL):
             if key in inv.attributes:
                 attrs[key] = inv.attributes[key]
+        response_model = _clean(response_model)
         if response_model:
-            attrs[A.RESPONSE_MODEL] = _clean(response_model)
+            attrs[A.RESPONSE_MODEL] = response_model
+        # The span's context: an SDK keeps exemplars that point at the span.
+        ctx = inv.context
+        # Tokens only where the response reported them (none for a failed call).
+        for token_type, count in ((A.TOKEN_TYPE_INPUT, input_tokens),
+                                  (A.TOKEN_TYPE_OUTPUT, output_tokens)):
+            if count is not None:
+                self._token_usage.record(int(count), {**attrs, A.TOKEN_TYPE: token_type}, ctx)
         if err_type:
             attrs[A.ERROR_TYPE] = err_type
-        self._operation_duration.record(perf_counter() - inv.start, attrs)
-        for token_type, count in (("input", input_tokens), ("output", output_tokens)):
-            if count is not None:
-                self._token_usage.record(int(count), {**attrs, A.TOKEN_TYPE: token_type})
+        self._operation_duration.record(perf_counter() - inv.start, attrs, ctx)
 
     # -- tool calls ------------------------------------------------------
     def start_tool(self, name: str | None, *, call_id: str | None = None,
@@ -443,12 +466,14 @@ class TelemetryHandler:
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
             if name:
                 attrs[A.TOOL_NAME] = name
+            call_id = _clean(call_id)
             if call_id:
-                attrs[A.TOOL_CALL_ID] = str(call_id)
+                attrs[A.TOOL_CALL_ID] = call_id
             if tool_type:
                 attrs[A.TOOL_TYPE] = tool_type
+            description = _clean(description)
             if description:
-                attrs["gen_ai.tool.description"] = _clean(description)
+                attrs["gen_ai.tool.description"] = description
             span = self._start(f"execute_tool {name}" if name else "execute_tool",
                                SpanKind.INTERNAL, parent, attrs)
             if self.capture_content and arguments is not None and span.is_recording():
@@ -480,7 +505,7 @@ class TelemetryHandler:
                     attrs[A.TOOL_NAME] = inv.attributes[A.TOOL_NAME]
                 if error is not None or error_type is not None:
                     attrs[A.ERROR_TYPE] = error_type or _error_type(error)
-                self._tool_duration.record(perf_counter() - inv.start, attrs)
+                self._tool_duration.record(perf_counter() - inv.start, attrs, inv.context)
         except Exception:  # noqa: BLE001
             report("finish_tool")
 
@@ -545,4 +570,6 @@ def _clean(value: Any) -> str | None:
 def _is_cancellation(exc: BaseException) -> bool:
     import asyncio
 
-    return isinstance(exc, (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt))
+    # InterruptedError: what Hermes raises out of a model call the user interrupted.
+    return isinstance(exc, (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt,
+                            InterruptedError))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
 from typing import Any
 
@@ -10,6 +11,16 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from ._handler import TelemetryHandler
 from ._patching import Patcher
 from ._safety import report
+
+LIFECYCLE_LOCK = threading.RLock()
+"""Held by every `instrument()` and `uninstrument()` of ours.
+
+`BaseInstrumentor` checks its "instrumented" flag, patches, then sets the
+flag, with nothing in between to stop another thread: an `uninstrument()`
+racing an `instrument()` could leave the flag saying one thing and the
+patches another (then `uninstrument()` would never restore them). One
+reentrant lock for all runtimes, since `AgentsInstrumentor` drives them all.
+"""
 
 
 class RuntimeInstrumentor(BaseInstrumentor):
@@ -32,6 +43,14 @@ class RuntimeInstrumentor(BaseInstrumentor):
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.requirements
+
+    def instrument(self, **kwargs: Any) -> Any:
+        with LIFECYCLE_LOCK:
+            return super().instrument(**kwargs)
+
+    def uninstrument(self, **kwargs: Any) -> Any:
+        with LIFECYCLE_LOCK:
+            return super().uninstrument(**kwargs)
 
     @property
     def handler(self) -> TelemetryHandler | None:

@@ -6,6 +6,7 @@ extension namespace, ``agents.``, and are listed in the README.
 """
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
+from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import error_attributes as _error
 
 OPERATION_NAME = _gen_ai.GEN_AI_OPERATION_NAME
@@ -66,3 +67,17 @@ FINISH_STOP = "stop"
 FINISH_ERROR = "error"
 FINISH_MAX_ITERATIONS = "max_iterations"
 FINISH_CANCELLED = "cancelled"
+
+# Metrics: the two the GenAI semantic conventions define for model calls, and
+# two of our own for agent invocations and tool calls.
+METRIC_TOKEN_USAGE = _gen_ai_metrics.GEN_AI_CLIENT_TOKEN_USAGE
+"""Histogram, ``{token}``: tokens per model call, by ``gen_ai.token.type``."""
+METRIC_OPERATION_DURATION = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION
+"""Histogram, ``s``: duration of each model call."""
+METRIC_AGENT_DURATION = "agents.invocation.duration"
+"""Histogram, ``s``: duration of each agent invocation (the ``invoke_agent`` span)."""
+METRIC_TOOL_DURATION = "agents.tool.duration"
+"""Histogram, ``s``: duration of each tool call (the ``execute_tool`` span)."""
+
+TOKEN_TYPE_INPUT = _gen_ai.GenAiTokenTypeValues.INPUT.value
+TOKEN_TYPE_OUTPUT = _gen_ai.GenAiTokenTypeValues.COMPLETION.value  # "output"

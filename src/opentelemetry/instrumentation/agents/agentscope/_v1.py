@@ -82,6 +82,28 @@ _IN_REASONING: ContextVar[AgentInvocation | None] = ContextVar(
 # The model whose call we are tracing in this task: a subclass's `__call__`
 # calling `super().__call__()` (both wrapped) makes one chat span, not two.
 _IN_MODEL: ContextVar[Any] = ContextVar("otel_agents_as1_model", default=None)
+# The model and tool streams opened during this task's invocation. AgentScope
+# stops reading such a stream without closing it when a call is cancelled
+# (`_reasoning` or `_acting` left by a CancelledError, which `__call__` turns
+# into an "interrupted" reply) and after its finish function succeeds; the
+# stream would then end only when garbage-collected, after its agent span.
+# What is still open when the invocation ends is ended with it.
+_STREAMS: ContextVar[list[Any] | None] = ContextVar("otel_agents_as1_streams", default=None)
+
+
+def _watch_stream(observer: Any) -> None:
+    streams = _STREAMS.get()
+    if streams is not None:
+        streams.append(observer)
+
+
+def _end_abandoned(streams: list[Any], error: BaseException | None, interrupted: bool) -> None:
+    for observer in streams:
+        if not observer.inv.ended:
+            try:
+                observer.abandoned(error, interrupted)
+            except Exception:  # noqa: BLE001
+                report("agentscope abandoned stream")
 
 _PROVIDERS = {
     "_openai_model": "openai",
@@ -343,24 +365,31 @@ async def _traced_invocation(handler: TelemetryHandler, types: _Types, registry:
         report("agentscope hooks")
     # Whatever a hook leaves in `_IN_REASONING` goes when this invocation ends.
     reasoning_token = _IN_REASONING.set(None)
+    streams: list[Any] = []
+    streams_token = _STREAMS.set(streams)
     token = _attach(frame.context)
     try:
         result = await wrapped(*args, **kwargs)
     except BaseException as exc:
         _detach(token)
         _IN_REASONING.reset(reasoning_token)
+        _STREAMS.reset(streams_token)
         if hooked:
             registry.release(agent)
+        _end_abandoned(streams, exc, False)
         handler.finish_agent(frame, error=exc)
         raise
     _detach(token)
     _IN_REASONING.reset(reasoning_token)
+    _STREAMS.reset(streams_token)
     if hooked:
         registry.release(agent)
     try:
         err = None
         metadata = getattr(result, "metadata", None)
-        if isinstance(metadata, dict) and metadata.get("_is_interrupted"):
+        interrupted = isinstance(metadata, dict) and bool(metadata.get("_is_interrupted"))
+        _end_abandoned(streams, None, interrupted)
+        if interrupted:
             # `__call__` caught a cancellation and answered via handle_interrupt.
             frame.finish_reason = "interrupted"
             err = "cancelled"
@@ -369,7 +398,7 @@ async def _traced_invocation(handler: TelemetryHandler, types: _Types, registry:
             frame.finish_reason = "completed"
         handler.finish_agent(
             frame, error_type=err,
-            output_value=_messages.convert(result) if handler.capture_content else None)
+            output_value=_messages.reply(result) if handler.capture_content else None)
     except Exception:  # noqa: BLE001
         report("agentscope agent end")
     return result
@@ -465,6 +494,11 @@ class _ChatStream:
         incomplete = "incomplete_stream" if closed_early and error is None else None
         _finish_chat(self.handler, self.inv, self.last, self.usage, error, incomplete)
 
+    def abandoned(self, error: BaseException | None, interrupted: bool) -> None:
+        _finish_chat(self.handler, self.inv, self.last, self.usage, error,
+                     None if error is not None else
+                     "cancelled" if interrupted else "incomplete_stream")
+
 
 def _model_wrapper(handler: TelemetryHandler, types: _Types):
     def wrapper(wrapped, instance, args, kwargs):
@@ -479,13 +513,15 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, model: An
                              wrapped: Any, args: tuple, kwargs: dict) -> Any:
     inv = None
     try:
-        messages = args[0] if args else kwargs.get("messages")
+        inputs = system = None
+        if handler.capture_content:
+            inputs, system = _messages.convert_prompt(
+                args[0] if args else kwargs.get("messages"))
         inv = handler.start_chat(
             request_model=getattr(model, "model_name", None),
             provider=_provider(model),
             stream=getattr(model, "stream", None),
-            input_messages=_messages.convert_prompt(messages) if handler.capture_content
-            else None,
+            input_messages=inputs, system_instructions=system,
         )
     except Exception:  # noqa: BLE001
         report("agentscope model call start")
@@ -506,6 +542,7 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, model: An
     try:
         if isinstance(result, AsyncGenerator):
             observer = _ChatStream(handler, inv)
+            _watch_stream(observer)
             return trace_async_stream(result, lambda: observer)
         if isinstance(result, types.load().chat_response):
             _finish_chat(handler, inv, result)
@@ -555,8 +592,15 @@ class _ToolStream:
             err_type = self.inv.error_type or ("cancelled" if self.interrupted else None)
         result = None
         if self.handler.capture_content and self.response is not None:
-            result = _messages.convert_blocks(getattr(self.response, "content", None))
+            result = _messages.tool_result(getattr(self.response, "content", None))
         self.handler.finish_tool(self.inv, result=result, error=error, error_type=err_type)
+
+    def abandoned(self, error: BaseException | None, interrupted: bool) -> None:
+        if self.response is not None and error is None:
+            self.on_end(None, False)  # judged by the last response it gave
+        else:
+            self.handler.finish_tool(self.inv, error=error, error_type=None if error else
+                                     "cancelled" if interrupted else "incomplete_stream")
 
 
 def _start_tool(handler: TelemetryHandler, toolkit: Any, tool_call: Any) -> ToolInvocation | None:
@@ -597,7 +641,11 @@ async def _traced_call_tool(handler: TelemetryHandler, toolkit: Any, wrapped: An
     # task's context: the span starts then, so it is parented right.
     def begin() -> _ToolStream | None:
         inv = _start_tool(handler, toolkit, tool_call)
-        return _ToolStream(handler, inv) if inv is not None else None
+        if inv is None:
+            return None
+        observer = _ToolStream(handler, inv)
+        _watch_stream(observer)
+        return observer
 
     return trace_async_stream(source, begin)
 

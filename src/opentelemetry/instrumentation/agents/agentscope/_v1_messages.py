@@ -1,10 +1,14 @@
 """AgentScope 1.x messages in the GenAI semantic conventions' JSON shape.
 
 Only called when content capture is on. AgentScope 1.x content blocks are
-plain dicts (TypedDicts); what reaches the model is already in the
-provider's own format (OpenAI-style dicts for most formatters), so that is
-read best-effort. Reads the runtime's objects without changing them; anything
-unexpected becomes a generic part, never an error.
+plain dicts (TypedDicts: ``text``, ``thinking``, ``tool_use``,
+``tool_result``, ``image``/``audio``/``video`` with a ``source``); what
+reaches the model is already in the provider's own format (OpenAI-style
+dicts for most formatters, DashScope, Anthropic and Gemini variants), which
+the shared converter reads best-effort. The agent's system prompt, the
+leading system message of a model call, becomes the system instructions.
+Reads the runtime's objects without changing them; anything unexpected
+becomes a generic part, never an error.
 """
 
 from __future__ import annotations
@@ -12,96 +16,82 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
-def _part(block: Any) -> dict[str, Any]:
-    if isinstance(block, str):
-        return {"type": "text", "content": block}
-    if not isinstance(block, Mapping):
-        return {"type": type(block).__name__}
-    kind = block.get("type")
-    if kind == "text":
-        return {"type": "text", "content": block.get("text", "")}
-    if kind == "thinking":
-        return {"type": "reasoning", "content": block.get("thinking", "")}
-    if kind == "tool_use":
-        return {"type": "tool_call", "id": block.get("id"), "name": block.get("name"),
-                "arguments": block.get("input")}
-    if kind == "tool_result":
-        output = block.get("output")
-        if not isinstance(output, str):
-            output = convert_blocks(output)
-        return {"type": "tool_call_response", "id": block.get("id"), "response": output}
-    return {"type": str(kind or "unknown")}
+from .. import _genai_messages as M
 
 
+@M.never_raises(())
 def convert_blocks(blocks: Any) -> list[dict[str, Any]]:
     """Content blocks (or a string) as message parts."""
-    if blocks is None:
-        return []
-    if isinstance(blocks, str):
-        return [{"type": "text", "content": blocks}]
-    return [_part(block) for block in blocks]
+    return M.parts(blocks)
 
 
-def _message(msg: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": str(getattr(msg, "role", "user")),
-                           "parts": convert_blocks(getattr(msg, "content", None))}
+@M.never_raises()
+def tool_result(blocks: Any) -> Any:
+    """A tool's result (a `ToolResponse`'s content): its text, or its parts."""
+    if blocks is None or isinstance(blocks, str):
+        return blocks
+    return M.text_or_parts(M.parts(blocks))
+
+
+def _messages(msg: Any) -> list[dict[str, Any]]:
+    """One `Msg` as the messages a model sees for it (tool results on their own)."""
+    role = str(getattr(msg, "role", None) or "user")
     name = getattr(msg, "name", None)
-    if name:
-        out["name"] = name
+    content = getattr(msg, "content", None)
+    if not isinstance(content, (list, tuple)):
+        return [M.message(role, M.parts(content), name=name)]
+    out: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for block in content:
+        if isinstance(block, Mapping) and block.get("type") == "tool_result":
+            if current:
+                out.append(M.message(role, current, name=name))
+                current = []
+            out.append(M.message("tool", [M.part(block)]))
+        else:
+            current.append(M.part(block))
+    if current or not out:
+        out.append(M.message(role, current, name=name))
     return out
 
 
+@M.never_raises()
 def convert(msgs: Any) -> list[dict[str, Any]] | None:
     """A `Msg`, a list of them, or None, as a list of JSON messages."""
     if msgs is None:
         return None
     if isinstance(msgs, (list, tuple)):
-        return [_message(m) for m in msgs if hasattr(m, "content")]
+        out: list[dict[str, Any]] = []
+        for msg in msgs:
+            if hasattr(msg, "content"):
+                out.extend(_messages(msg))
+        return out
     if hasattr(msgs, "content") and hasattr(msgs, "role"):
-        return [_message(msgs)]
+        return _messages(msgs)
     return None
 
 
-def _prompt_part(part: Any) -> dict[str, Any]:
-    if isinstance(part, Mapping) and part.get("type") == "text":
-        return {"type": "text", "content": part.get("text", "")}
-    if isinstance(part, Mapping) and "text" in part and "type" not in part:
-        return {"type": "text", "content": part["text"]}  # DashScope's shape
-    return _part(part)
-
-
-def convert_prompt(messages: Any) -> list[dict[str, Any]] | None:
-    """Formatted provider messages (what the model is called with) as JSON messages."""
-    if not isinstance(messages, (list, tuple)):
-        return None
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if not isinstance(message, Mapping):
-            continue
-        content = message.get("content")
-        if isinstance(content, (list, tuple)):
-            parts = [_prompt_part(p) for p in content]
-        elif content is None:
-            parts = []
-        else:
-            parts = [{"type": "text", "content": str(content)}]
-        role = str(message.get("role", "user"))
-        if role == "tool":
-            parts = [{"type": "tool_call_response", "id": message.get("tool_call_id"),
-                      "response": content}]
-        for call in message.get("tool_calls") or ():
-            function = call.get("function", {}) if isinstance(call, Mapping) else {}
-            parts.append({"type": "tool_call", "id": call.get("id"),
-                          "name": function.get("name"),
-                          "arguments": function.get("arguments")})
-        entry: dict[str, Any] = {"role": role, "parts": parts}
-        if message.get("name"):
-            entry["name"] = message["name"]
-        out.append(entry)
+@M.never_raises()
+def reply(msg: Any) -> list[dict[str, Any]] | None:
+    """The `Msg` an agent answered with, as its output message."""
+    out = convert(msg)
+    if out:
+        out[-1]["finish_reason"] = "stop"
     return out
 
 
+@M.never_raises((None, None))
+def convert_prompt(messages: Any
+                   ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+    """(input messages, system instructions) of the formatted provider messages
+    a model is called with."""
+    return M.openai_request(messages)
+
+
+@M.never_raises()
 def convert_response(response: Any) -> list[dict[str, Any]]:
     """A `ChatResponse` as the model's output message."""
-    return [{"role": "assistant", "parts": convert_blocks(getattr(response, "content", None))}]
+    content = M.parts(getattr(response, "content", None))
+    wants_tools = any(p["type"] == "tool_call" for p in content)
+    return [M.message("assistant", content,
+                      finish_reason="tool_calls" if wants_tools else "stop")]

@@ -170,6 +170,10 @@ def _record_outcome(frame: AgentInvocation, reason: Any) -> str | None:
     frame.finish_reason = finish
     if finish == A.FINISH_MAX_ITERATIONS:
         frame.max_iterations_reached = True
+    step = frame.step
+    if err == "cancelled" and step is not None:
+        # The round the interruption cut short says so (as on AgentScope 1.x).
+        step.finish_reason = A.FINISH_CANCELLED
     return err
 
 
@@ -198,14 +202,14 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
         err = _record_outcome(frame, getattr(result, "finished_reason", None))
         handler.finish_agent(
             frame, error_type=err,
-            output_value=_messages.convert(result) if handler.capture_content else None)
+            output_value=_messages.reply(result) if handler.capture_content else None)
     except Exception:  # noqa: BLE001
         report("agentscope reply end")
     return result
 
 
 class _ReplyStream:
-    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end")
+    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end", "text")
 
     def __init__(self, handler: TelemetryHandler, frame: AgentInvocation, reply_end: type):
         self.handler = handler
@@ -213,14 +217,25 @@ class _ReplyStream:
         self.context = frame.context
         self.reply_end = reply_end
         self.outcome_type: str | None = None
+        # The text of the latest model call: the reply's answer (content capture only).
+        self.text: list[str] | None = [] if handler.capture_content else None
 
     def on_item(self, item: Any) -> None:
         if type(item) is self.reply_end:
             self.outcome_type = _record_outcome(self.frame, item.finished_reason)
+        elif self.text is not None:
+            kind = getattr(item, "type", None)
+            if kind == "TEXT_BLOCK_DELTA":
+                self.text.append(item.delta)
+            elif kind == "MODEL_CALL_START":
+                self.text.clear()
 
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        output = None
+        if self.text is not None and error is None and not closed_early:
+            output = _messages.streamed_reply("".join(self.text), self.frame.finish_reason)
         self.handler.finish_agent(self.frame, error=error, error_type=self.outcome_type,
-                                  stream_closed_early=closed_early)
+                                  stream_closed_early=closed_early, output_value=output)
 
 
 def _reply_stream_wrapper(handler: TelemetryHandler, types: _Types):
@@ -308,13 +323,15 @@ def _model_wrapper(handler: TelemetryHandler, types: _Types):
             return wrapped(*args, **kwargs)
         inv = None
         try:
-            capture = handler.capture_content
-            messages = args[0] if args else kwargs.get("messages")
+            inputs = system = None
+            if handler.capture_content:
+                inputs, system = _messages.request(
+                    args[0] if args else kwargs.get("messages"))
             inv = handler.start_chat(
                 request_model=getattr(instance, "model", None),
                 provider=_provider(instance),
                 stream=getattr(instance, "stream", None),
-                input_messages=_messages.convert(messages) if capture else None,
+                input_messages=inputs, system_instructions=system,
             )
         except Exception:  # noqa: BLE001
             report("agentscope model call start")
@@ -378,7 +395,7 @@ class _ToolStream:
                 err_type = "denied"
         result = None
         if self.handler.capture_content and response is not None:
-            result = _messages.convert_blocks(getattr(response, "content", None))
+            result = _messages.tool_result(getattr(response, "content", None))
         self.handler.finish_tool(self.inv, result=result, error=error, error_type=err_type)
 
 

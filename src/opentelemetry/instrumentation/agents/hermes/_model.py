@@ -114,7 +114,7 @@ def _start(handler: TelemetryHandler, agent: Any, api_kwargs: Any,
         api_kwargs = api_kwargs if isinstance(api_kwargs, dict) else {}
         inputs = system = None
         if handler.capture_content:
-            inputs, system = _messages.request(api_kwargs.get("messages"))
+            inputs, system = _messages.request(api_kwargs)
         return handler.start_chat(
             request_model=api_kwargs.get("model") or getattr(agent, "model", None),
             provider=provider_name(agent), stream=stream,
@@ -214,13 +214,13 @@ def max_iterations_wrapper(handler: TelemetryHandler) -> Wrapper:
             frame.finish_reason = A.FINISH_MAX_ITERATIONS
             # The loop is over: the summary call belongs to no round.
             handler.finish_step(frame)
-            inputs = None
+            inputs = system = None
             if handler.capture_content:
                 messages = args[0] if args else kwargs.get("messages")
-                inputs, _ = _messages.request(messages)
+                inputs, system = _messages.messages(messages)
             inv = handler.start_chat(request_model=getattr(instance, "model", None),
                                      provider=provider_name(instance), stream=False,
-                                     input_messages=inputs)
+                                     input_messages=inputs, system_instructions=system)
         except Exception:  # noqa: BLE001
             report("hermes summary call start")
         if inv is None:

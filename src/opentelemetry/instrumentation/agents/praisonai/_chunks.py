@@ -17,6 +17,7 @@ import wrapt
 from .. import attributes as A
 from .._safety import report
 from .._streams import trace_async_stream, trace_sync_stream
+from . import _messages
 
 if TYPE_CHECKING:
     from ._models import _Call
@@ -33,7 +34,8 @@ def traced(stream: Any, call: _Call) -> Any:
 class _ChunkObserver:
     """Reads what a span needs off each chunk; the span ends with the stream."""
 
-    __slots__ = ("call", "context", "finish", "model", "response_id", "text", "usage")
+    __slots__ = ("call", "calls", "context", "finish", "model", "response_id", "text",
+                 "usage")
 
     def __init__(self, call: _Call) -> None:
         self.call = call
@@ -43,6 +45,8 @@ class _ChunkObserver:
         self.finish: str | None = None
         self.usage: Any = None
         self.text: list[str] | None = [] if call.handler.capture_content else None
+        # Tool-call deltas by index: [id, name, argument pieces] (content capture only).
+        self.calls: dict[int, list[Any]] = {}
         if call.turn is not None:
             call.turn.open_chat = call.inv
 
@@ -55,8 +59,11 @@ class _ChunkObserver:
             choice = choices[0]
             if choice.finish_reason is not None:
                 self.finish = choice.finish_reason
-            if self.text is not None and choice.delta is not None and choice.delta.content:
-                self.text.append(choice.delta.content)
+            if self.text is not None and choice.delta is not None:
+                if choice.delta.content:
+                    self.text.append(choice.delta.content)
+                if choice.delta.tool_calls:
+                    _messages.add_tool_call_deltas(self.calls, choice.delta.tool_calls)
         if chunk.usage is not None:
             self.usage = chunk.usage
 
@@ -75,8 +82,7 @@ class _ChunkObserver:
         usage = self.usage
         output = None
         if self.text is not None:
-            output = [{"role": "assistant", "finish_reason": finish,
-                       "parts": [{"type": "text", "content": "".join(self.text)}]}]
+            output = _messages.streamed(self.text, self.calls, finish)
         call.succeeded(
             A.FINISH_TOOL_CALLS if finish == A.FINISH_TOOL_CALLS else A.FINISH_STOP,
             response_model=self.model, response_id=self.response_id, finish_reasons=[finish],

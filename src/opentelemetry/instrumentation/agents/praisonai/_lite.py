@@ -63,10 +63,11 @@ def _traced_llm_fn(handler: TelemetryHandler, fn: Callable[..., Any], frame: Any
         inv = None
         try:
             handler.start_step(frame)
-            inv = handler.start_chat(
-                request_model=None,
-                input_messages=_messages.messages(args[0]) if handler.capture_content
-                and args else None)
+            inputs = system = None
+            if handler.capture_content and args:
+                inputs, system = _messages.request(args[0])
+            inv = handler.start_chat(request_model=None, input_messages=inputs,
+                                     system_instructions=system)
         except Exception:  # noqa: BLE001
             report("praisonai LiteAgent llm_fn start")
         if inv is None:

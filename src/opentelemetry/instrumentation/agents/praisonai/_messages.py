@@ -2,8 +2,9 @@
 
 Only called when content capture is on. PraisonAI hands the model plain
 OpenAI chat messages (dicts), and gets back OpenAI `ChatCompletion` objects or
-its own look-alike dataclass; both are read without being changed, and
-anything unexpected becomes a generic part rather than an error.
+its own look-alike dataclass; both are read by the shared converter
+(`.._genai_messages`) without being changed, and anything unexpected becomes
+a generic part rather than an error.
 """
 
 from __future__ import annotations
@@ -11,77 +12,61 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(key)
-    return getattr(obj, key, None)
+from .. import _genai_messages as M
 
 
-def _text_parts(content: Any) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [{"type": "text", "content": content}]
-    if isinstance(content, (list, tuple)):
-        parts = []
-        for item in content:
-            kind = _get(item, "type")
-            if kind == "text":
-                parts.append({"type": "text", "content": _get(item, "text") or ""})
-            else:
-                parts.append({"type": str(kind or type(item).__name__)})
-        return parts
-    return [{"type": "text", "content": str(content)}]
+@M.never_raises((None, None))
+def request(msgs: Any) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+    """(input messages, system instructions) of the messages a model call is given."""
+    return M.openai_request(msgs)
 
 
-def _tool_call(call: Any) -> dict[str, Any]:
-    function = _get(call, "function")
-    return {"type": "tool_call", "id": _get(call, "id"), "name": _get(function, "name"),
-            "arguments": _get(function, "arguments")}
-
-
-def message(msg: Any) -> dict[str, Any]:
-    """One OpenAI chat message (dict or SDK object) as a GenAI JSON message."""
-    role = str(_get(msg, "role") or "user")
-    if role == "tool":
-        parts = [{"type": "tool_call_response", "id": _get(msg, "tool_call_id"),
-                  "response": _get(msg, "content")}]
-    else:
-        parts = _text_parts(_get(msg, "content"))
-        parts.extend(_tool_call(call) for call in _get(msg, "tool_calls") or ())
-    return {"role": role, "parts": parts}
-
-
-def messages(msgs: Any) -> list[dict[str, Any]] | None:
-    if not isinstance(msgs, (list, tuple)):
-        return None
-    return [message(m) for m in msgs]
-
-
+@M.never_raises()
 def user_text(prompt: Any) -> list[dict[str, Any]] | None:
-    """The prompt an agent was invoked with, as one user message."""
+    """The prompt an agent was invoked with: text, content blocks or messages."""
     if prompt is None:
         return None
     if isinstance(prompt, (list, tuple)):
-        return messages(prompt)
-    return [{"role": "user", "parts": _text_parts(str(prompt))}]
+        if prompt and all(isinstance(m, Mapping) and "role" in m for m in prompt):
+            return M.openai_request(prompt)[0]
+        return M.text_message("user", list(prompt))
+    return M.text_message("user", str(prompt))
 
 
-def assistant_text(text: Any) -> list[dict[str, Any]] | None:
+@M.never_raises()
+def assistant_text(text: Any, finish_reason: str = "stop") -> list[dict[str, Any]] | None:
     if text is None:
         return None
-    return [{"role": "assistant", "parts": _text_parts(str(text))}]
+    return M.text_message("assistant", str(text), finish_reason)
 
 
+@M.never_raises()
 def response(completion: Any) -> list[dict[str, Any]]:
     """The choices of a (PraisonAI or OpenAI) `ChatCompletion`."""
-    out = []
-    for choice in _get(completion, "choices") or ():
-        msg = message(_get(choice, "message") or {"role": "assistant"})
-        msg["role"] = "assistant"
-        reason = _get(choice, "finish_reason")
-        if reason:
-            msg["finish_reason"] = str(reason)
-        out.append(msg)
-    return out
+    return M.openai_response(completion) or []
+
+
+@M.never_raises()
+def add_tool_call_deltas(calls: dict[int, list[Any]], deltas: Any) -> None:
+    """Fold one chunk's tool-call deltas into `calls` (index -> [id, name, argument pieces])."""
+    for delta in deltas:
+        index = M.get(delta, "index", 0)
+        entry = calls.setdefault(index if isinstance(index, int) else 0, [None, None, []])
+        if M.get(delta, "id"):
+            entry[0] = M.get(delta, "id")
+        function = M.get(delta, "function")
+        if function is not None:
+            if M.get(function, "name"):
+                entry[1] = M.get(function, "name")
+            if M.get(function, "arguments"):
+                entry[2].append(M.get(function, "arguments"))
+
+
+@M.never_raises()
+def streamed(text: list[str], calls: dict[int, list[Any]], finish: str) -> list[dict[str, Any]]:
+    """The output message assembled from a streamed response's deltas."""
+    content = "".join(text)
+    parts = [M.text(content)] if content else []
+    parts.extend(M.tool_call(call_id, name, "".join(pieces))
+                 for _, (call_id, name, pieces) in sorted(calls.items()))
+    return [M.message("assistant", parts, finish_reason=finish)]

@@ -127,10 +127,12 @@ def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
         if turn is not None:
             handler.start_step(turn.frame)
             turn.loop_calls += 1
+        inputs = system = None
+        if handler.capture_content:
+            inputs, system = _messages.request(messages)
         inv = handler.start_chat(
             request_model=model if isinstance(model, str) else None, provider=_PROVIDER,
-            stream=stream,
-            input_messages=_messages.messages(messages) if handler.capture_content else None)
+            stream=stream, input_messages=inputs, system_instructions=system)
         return _Call(handler, inv, turn, watch) if inv is not None else None
     except Exception:  # noqa: BLE001
         report("praisonai model call start")

@@ -1,0 +1,57 @@
+"""Message-content tests, one module per runtime plus the runtime-independent ones.
+
+The capture setting is read when a runtime is instrumented, so every test
+sets the environment (monkeypatch) first and instruments after.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from opentelemetry.instrumentation.agents import _content
+from tests.by_runtime import ignored_modules, prepare_runtimes
+
+prepare_runtimes()
+collect_ignore = ignored_modules()
+
+
+@pytest.fixture(autouse=True)
+def clean_content_settings(monkeypatch):
+    """No setting from the developer's shell; no hook or warning left behind."""
+    for name in (_content.CAPTURE_ENV, _content.STABILITY_ENV, _content.MAX_LENGTH_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(_content, "_warned", set())
+    yield
+    _content.set_content_hook(None)
+
+
+@pytest.fixture
+def capture(monkeypatch):
+    """`capture(value="true", **env)`: set the capture switch (and more) before instrumenting."""
+    def set_env(value: str | None = "true", *, stability: str | None = None,
+                max_length: int | None = None) -> None:
+        if value is not None:
+            monkeypatch.setenv(_content.CAPTURE_ENV, value)
+        if stability is not None:
+            monkeypatch.setenv(_content.STABILITY_ENV, stability)
+        if max_length is not None:
+            monkeypatch.setenv(_content.MAX_LENGTH_ENV, str(max_length))
+
+    return set_env
+
+
+@pytest.fixture
+def instrument(provider):
+    """`instrument(Instrumentor)`: instrumented for the test, uninstrumented after."""
+    active = []
+
+    def start(instrumentor_class, **kwargs):
+        kwargs.setdefault("tracer_provider", provider)
+        instrumentor = instrumentor_class()
+        instrumentor.instrument(**kwargs)
+        active.append(instrumentor)
+        return instrumentor
+
+    yield start
+    for instrumentor in active:
+        instrumentor.uninstrument()
