@@ -32,7 +32,7 @@ lint: $(STAMP)
 
 test: $(STAMP) $(STAMP1) lint
 	$(BIN)/python -m pytest tests -q
-	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics -q
+	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics tests/stress -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --memory

@@ -229,8 +229,9 @@ class TelemetryHandler:
                     value = _clean(value)
                     if value:
                         attrs[key] = value
+            max_iterations = _as_int(max_iterations)
             if max_iterations is not None:
-                attrs[A.AGENT_MAX_ITERATIONS] = int(max_iterations)
+                attrs[A.AGENT_MAX_ITERATIONS] = max_iterations
             span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
                                SpanKind.INTERNAL, parent_ctx, attrs)
             if self.capture_content and input_value is not None and span.is_recording():
@@ -260,8 +261,9 @@ class TelemetryHandler:
                 if frame.input_tokens or frame.output_tokens:
                     attrs[A.USAGE_INPUT_TOKENS] = frame.input_tokens
                     attrs[A.USAGE_OUTPUT_TOKENS] = frame.output_tokens
-                if frame.finish_reason:
-                    attrs[A.AGENT_FINISH_REASON] = frame.finish_reason
+                finish_reason = _clean(frame.finish_reason)
+                if finish_reason:
+                    attrs[A.AGENT_FINISH_REASON] = finish_reason
                 if stream_closed_early:
                     attrs[A.STREAM_CLOSED_EARLY] = True
                 if self.capture_content and output_value is not None:
@@ -308,7 +310,8 @@ class TelemetryHandler:
             if step is None:
                 return
             frame.step = None
-            reason = finish_reason or step.finish_reason
+            # Reasons may come from the runtime (bounded, valid UTF-8).
+            reason = _clean(finish_reason or step.finish_reason)
             if reason is None and error is not None:
                 reason = A.FINISH_CANCELLED if _is_cancellation(error) else A.FINISH_ERROR
             if reason and step.span.is_recording():
@@ -377,6 +380,9 @@ class TelemetryHandler:
         try:
             if inv.ended:
                 return
+            # What a runtime reports may be anything: a span must end regardless.
+            input_tokens = _as_int(input_tokens)
+            output_tokens = _as_int(output_tokens)
             span = inv.span
             if span.is_recording():
                 attrs: dict[str, Any] = {}
@@ -386,12 +392,13 @@ class TelemetryHandler:
                 response_id = _clean(response_id)
                 if response_id:
                     attrs[A.RESPONSE_ID] = response_id
-                if finish_reasons:
-                    attrs[A.RESPONSE_FINISH_REASONS] = [_clean(r) or "" for r in finish_reasons]
+                reasons = _as_strings(finish_reasons) if finish_reasons else None
+                if reasons:
+                    attrs[A.RESPONSE_FINISH_REASONS] = reasons
                 if input_tokens is not None:
-                    attrs[A.USAGE_INPUT_TOKENS] = int(input_tokens)
+                    attrs[A.USAGE_INPUT_TOKENS] = input_tokens
                 if output_tokens is not None:
-                    attrs[A.USAGE_OUTPUT_TOKENS] = int(output_tokens)
+                    attrs[A.USAGE_OUTPUT_TOKENS] = output_tokens
                 if self.capture_content and output_messages is not None:
                     text = self._content("chat", A.OUTPUT_MESSAGES, output_messages)
                     if text is not None:
@@ -565,6 +572,26 @@ def _clean(value: Any) -> str | None:
         # Lone surrogates cannot be exported as UTF-8.
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value
+
+
+def _as_int(value: Any) -> int | None:
+    """`value` as an int, or None when it is none or not a number."""
+    if value is None or type(value) is int:
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _as_strings(values: Any) -> list[str] | None:
+    """`values` (one string or several) as bounded strings, or None."""
+    if isinstance(values, str):
+        values = (values,)
+    try:
+        return [_clean(value) or "" for value in values]
+    except TypeError:
+        return None
 
 
 def _is_cancellation(exc: BaseException) -> bool:

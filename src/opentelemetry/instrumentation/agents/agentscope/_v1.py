@@ -596,8 +596,9 @@ class _ToolStream:
         self.handler.finish_tool(self.inv, result=result, error=error, error_type=err_type)
 
     def abandoned(self, error: BaseException | None, interrupted: bool) -> None:
-        if self.response is not None and error is None:
-            self.on_end(None, False)  # judged by the last response it gave
+        if self.response is not None:
+            # A tool that gave its result is judged by it, not by what failed later.
+            self.on_end(None, False)
         else:
             self.handler.finish_tool(self.inv, error=error, error_type=None if error else
                                      "cancelled" if interrupted else "incomplete_stream")

@@ -41,6 +41,28 @@ _attach = otel_context.attach
 _detach = otel_context.detach
 _get_current_span = trace.get_current_span
 
+# The model and tool streams a reply opened, in the reply's context. AgentScope
+# stops reading such a stream without closing it when something it does with
+# an item raises (and `Toolkit.call_tool` yields its final result from a
+# `finally`, so the last item is not always the end); the stream would then
+# end only when garbage-collected, after its reply. What is still open when
+# the reply ends is ended with it.
+STREAMS_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.agentscope.streams")
+
+
+def _watch_stream(observer: Any) -> None:
+    streams = otel_context.get_value(STREAMS_KEY)
+    if streams is not None:
+        streams.append(observer)
+
+
+def _end_abandoned(streams: list[Any], error: BaseException | None) -> None:
+    for observer in streams:
+        try:
+            observer.abandoned(error)
+        except Exception:  # noqa: BLE001
+            report("agentscope abandoned stream")
+
 _PROVIDERS = {
     "_openai_chat": "openai",
     "_openai_response": "openai",
@@ -190,14 +212,17 @@ def _reply_wrapper(handler: TelemetryHandler):
 
 
 async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply: Any) -> Any:
-    token = _attach(frame.context)
+    streams: list[Any] = []
+    token = _attach(otel_context.set_value(STREAMS_KEY, streams, frame.context))
     try:
         result = await reply
     except BaseException as exc:
         _detach(token)
+        _end_abandoned(streams, exc)
         handler.finish_agent(frame, error=exc)
         raise
     _detach(token)
+    _end_abandoned(streams, None)
     try:
         err = _record_outcome(frame, getattr(result, "finished_reason", None))
         handler.finish_agent(
@@ -209,12 +234,13 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
 
 
 class _ReplyStream:
-    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end", "text")
+    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end", "streams", "text")
 
     def __init__(self, handler: TelemetryHandler, frame: AgentInvocation, reply_end: type):
         self.handler = handler
         self.frame = frame
-        self.context = frame.context
+        self.streams: list[Any] = []
+        self.context = otel_context.set_value(STREAMS_KEY, self.streams, frame.context)
         self.reply_end = reply_end
         self.outcome_type: str | None = None
         # The text of the latest model call: the reply's answer (content capture only).
@@ -231,6 +257,7 @@ class _ReplyStream:
                 self.text.clear()
 
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        _end_abandoned(self.streams, error)
         output = None
         if self.text is not None and error is None and not closed_early:
             output = _messages.streamed_reply("".join(self.text), self.frame.finish_reason)
@@ -316,6 +343,10 @@ class _ChatStream:
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
         _finish_chat(self.handler, self.inv, self.last, self.usage, error)
 
+    def abandoned(self, error: BaseException | None) -> None:
+        if not self.inv.ended:
+            _finish_chat(self.handler, self.inv, self.last, self.usage, error)
+
 
 def _model_wrapper(handler: TelemetryHandler, types: _Types):
     def wrapper(wrapped, instance, args, kwargs):
@@ -361,6 +392,7 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, inv: Chat
         return result
     if isinstance(result, AsyncGenerator):
         observer = _ChatStream(handler, inv)
+        _watch_stream(observer)
         return trace_async_stream(result, lambda: observer)
     handler.finish_chat(inv)
     return result
@@ -381,6 +413,11 @@ class _ToolStream:
     def on_item(self, item: Any) -> None:
         if type(item) is self.response_type:
             self.response = item
+
+    def abandoned(self, error: BaseException | None) -> None:
+        if not self.inv.ended:
+            # A tool that gave its result is judged by it, not by what failed later.
+            self.on_end(None if self.response is not None else error, False)
 
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
         response = self.response
@@ -415,7 +452,9 @@ def _call_tool_wrapper(handler: TelemetryHandler, types: _Types):
             )
             if inv is None:
                 return None
-            return _ToolStream(handler, inv, types.load().tool_response)
+            observer = _ToolStream(handler, inv, types.load().tool_response)
+            _watch_stream(observer)
+            return observer
 
         return trace_async_stream(source, begin)
 
@@ -442,6 +481,10 @@ class _RejectedTool:
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
         self.handler.finish_tool(self.inv, error=error, error_type=self.error_type)
 
+    def abandoned(self, error: BaseException | None) -> None:
+        if not self.inv.ended:
+            self.on_end(error, False)
+
 
 def _rejected_tool_wrapper(handler: TelemetryHandler):
     def wrapper(wrapped, instance, args, kwargs):
@@ -457,7 +500,9 @@ def _rejected_tool_wrapper(handler: TelemetryHandler):
                                      call_id=getattr(tool_call, "id", None))
             if inv is None:
                 return None
-            return _RejectedTool(handler, inv, _REJECTED.get(str(state), "tool_error"))
+            observer = _RejectedTool(handler, inv, _REJECTED.get(str(state), "tool_error"))
+            _watch_stream(observer)
+            return observer
 
         return trace_async_stream(source, begin, observe_items=False)
 
