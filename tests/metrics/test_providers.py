@@ -121,3 +121,24 @@ def test_global_meter_provider_set_after_instrumenting():
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("agents.invocation.duration,gen_ai.client.operation.duration,"
                                   "gen_ai.client.token.usage")
+
+
+def test_tracing_alone_builds_no_measurements():
+    """Without a metrics SDK, finishing a span records nothing anywhere."""
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+
+    handler = TelemetryHandler("test", TracerProvider(), NoOpMeterProvider())
+    recorded: list[tuple] = []
+
+    class Recorder:
+        def record(self, *args, **kwargs) -> None:
+            recorded.append(args)
+
+    handler._agent_duration = handler._tool_duration = Recorder()
+    handler._operation_duration = handler._token_usage = Recorder()
+    assert handler.enabled and not handler.metering
+
+    _one_round(handler)
+
+    assert recorded == []

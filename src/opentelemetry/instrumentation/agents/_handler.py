@@ -33,7 +33,6 @@ from ._invocations import (
     StepInvocation,
     ToolInvocation,
     WorkflowInvocation,
-    current_frame,
 )
 from ._safety import error_type as _error_type
 from ._safety import report
@@ -96,9 +95,23 @@ def _suppressed(ctx: Context) -> bool:
 
 
 _get_current_span = trace.get_current_span
+try:  # the key the API stores the current span under
+    from opentelemetry.trace.propagation import _SPAN_KEY
+except ImportError:  # pragma: no cover - another API layout
+    _SPAN_KEY = None
 _set_span_in_context = trace.set_span_in_context
 _set_value = otel_context.set_value
 _get_current = otel_context.get_current
+
+
+def _context_with(parent: Context, span: Any, key: str, value: Any) -> Context:
+    """`parent` with `span` current and `key` set: one copy of the context, not two."""
+    if _SPAN_KEY is None:  # pragma: no cover - another API layout
+        return _set_value(key, value, _set_span_in_context(span, parent))
+    values = dict(parent)
+    values[_SPAN_KEY] = span
+    values[key] = value
+    return Context(values)
 
 
 def _status_description(exc: BaseException) -> str:
@@ -121,6 +134,7 @@ class TelemetryHandler:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
         self._sdk_seen = False
+        self._meter_seen = False
         try:
             self._tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider,
                                             schema_url=_SCHEMA_URL)
@@ -169,13 +183,27 @@ class TelemetryHandler:
             return True
         tracer_provider = self._tracer_provider or _global_provider(
             trace, "_TRACER_PROVIDER", _get_tracer_provider)
+        if (tracer_provider is not None
+                and not isinstance(tracer_provider, _NOOP_TRACER_PROVIDERS)) or self.metering:
+            self._sdk_seen = True
+            return True
+        return False
+
+    @property
+    def metering(self) -> bool:
+        """False while no metrics SDK is configured: no metric is worth building then.
+
+        Instruments from the API's stand-in provider would discard every
+        measurement; skipping them saves building their attribute sets.
+        """
+        if self._meter_seen:
+            return True
+        if self._agent_duration is None:
+            return False
         meter_provider = self._meter_provider or _global_provider(
             _metrics_internal, "_METER_PROVIDER", get_meter_provider)
-        if (tracer_provider is not None
-                and not isinstance(tracer_provider, _NOOP_TRACER_PROVIDERS)) or (
-                meter_provider is not None
-                and not isinstance(meter_provider, _NOOP_METER_PROVIDERS)):
-            self._sdk_seen = True
+        if meter_provider is not None and not isinstance(meter_provider, _NOOP_METER_PROVIDERS):
+            self._meter_seen = True
             return True
         return False
 
@@ -239,8 +267,8 @@ class TelemetryHandler:
                 if text is not None:
                     span.set_attribute(A.INPUT_MESSAGES, text)
             frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
-                                    current_frame(parent_ctx), attrs)
-            frame.context = _set_value(FRAME_KEY, frame, _set_span_in_context(span, parent_ctx))
+                                    parent_ctx.get(FRAME_KEY), attrs)
+            frame.context = _context_with(parent_ctx, span, FRAME_KEY, frame)
             return frame
         except Exception:  # noqa: BLE001
             report("start_agent")
@@ -273,7 +301,7 @@ class TelemetryHandler:
                 # One call: the SDK takes its span lock once, not per key.
                 span.set_attributes(attrs)
             self._end(frame, error, error_type)
-            if self._agent_duration is not None:
+            if self.metering:
                 metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
                 if A.AGENT_NAME in frame.attributes:
                     metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
@@ -433,7 +461,7 @@ class TelemetryHandler:
     def _record_chat_metrics(self, inv: ChatInvocation, response_model: str | None,
                              input_tokens: int | None, output_tokens: int | None,
                              err_type: str | None) -> None:
-        if self._operation_duration is None:
+        if not self.metering:
             return
         attrs = {A.OPERATION_NAME: A.OP_CHAT}
         for key in (A.PROVIDER_NAME, A.REQUEST_MODEL):
@@ -488,7 +516,7 @@ class TelemetryHandler:
                 if text is not None:
                     span.set_attribute(A.TOOL_CALL_ARGUMENTS, text)
             inv = ToolInvocation(span, parent, perf_counter(), frame, attrs)
-            inv.context = _set_value(TOOL_KEY, inv, _set_span_in_context(span, parent))
+            inv.context = _context_with(parent, span, TOOL_KEY, inv)
             return inv
         except Exception:  # noqa: BLE001
             report("start_tool")
@@ -506,7 +534,7 @@ class TelemetryHandler:
                 if text is not None:
                     inv.span.set_attribute(A.TOOL_CALL_RESULT, text)
             self._end(inv, error, error_type)
-            if self._tool_duration is not None:
+            if self.metering:
                 attrs = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
                 if A.TOOL_NAME in inv.attributes:
                     attrs[A.TOOL_NAME] = inv.attributes[A.TOOL_NAME]

@@ -49,7 +49,11 @@ class AgentInvocation(_Invocation):
 
     def __init__(self, owner: Any, span: Span, context: Context, start: float,
                  parent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        super().__init__(span, context, start)
+        # The base fields set here, not via super(): one call less per span.
+        self.span = span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.owner = owner
         self.parent = parent
         self.attributes = attributes
@@ -65,7 +69,10 @@ class StepInvocation(_Invocation):
     __slots__ = ("finish_reason", "round")
 
     def __init__(self, span: Span, context: Context, start: float, round_: int) -> None:
-        super().__init__(span, context, start)
+        self.span = span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.round = round_
         self.finish_reason: str | None = None
 
@@ -75,7 +82,10 @@ class ChatInvocation(_Invocation):
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        super().__init__(span, context, start)
+        self.span = span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.agent = agent
         self.attributes = attributes
         self.first_chunk = False
@@ -86,7 +96,10 @@ class ToolInvocation(_Invocation):
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        super().__init__(span, context, start)
+        self.span = span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.agent = agent
         self.attributes = attributes
         # Set when the runtime swallowed the tool's exception but we saw it.

@@ -292,11 +292,23 @@ def _reasoning_wrapper(handler: TelemetryHandler):
 
 # -- model calls --------------------------------------------------------------
 
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    """`obj.name`, read as a key where AgentScope's objects are dicts.
+
+    ChatResponse and ChatUsage are dicts with attribute access through a
+    Python-level `__getattr__`; a key lookup skips that call (and the
+    exception it raises for a missing field).
+    """
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
 def _chat_outcome(response: Any) -> tuple[list[str], str | None]:
     """(finish reasons, step finish reason) for a complete ChatResponse."""
-    if str(getattr(response, "finished_reason", "")) == "interrupted":
+    if str(_field(response, "finished_reason", "")) == "interrupted":
         return ["interrupted"], A.FINISH_CANCELLED
-    for block in getattr(response, "content", None) or ():
+    for block in _field(response, "content") or ():
         if getattr(block, "type", None) == "tool_call":
             return [A.FINISH_TOOL_CALLS], A.FINISH_TOOL_CALLS
     return [A.FINISH_STOP], A.FINISH_STOP
@@ -308,13 +320,13 @@ def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
         handler.finish_chat(inv, error=error, error_type=None if error else "incomplete_stream")
         return
     reasons, step_reason = _chat_outcome(response)
-    usage = getattr(response, "usage", None) or usage
+    usage = _field(response, "usage") or usage
     handler.finish_chat(
         inv,
-        response_id=getattr(response, "id", None),
+        response_id=_field(response, "id"),
         finish_reasons=reasons,
-        input_tokens=getattr(usage, "input_tokens", None),
-        output_tokens=getattr(usage, "output_tokens", None),
+        input_tokens=_field(usage, "input_tokens"),
+        output_tokens=_field(usage, "output_tokens"),
         output_messages=_messages.convert_response(response) if handler.capture_content
         else None,
         step_finish_reason=step_reason,
