@@ -8,6 +8,7 @@ instrumentor class that traces it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -96,12 +97,23 @@ def _scripted_server(turns: list) -> Any:
 def praisonai() -> Case:
     from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
     from opentelemetry.instrumentation.agents.testing.openai_server import (
+        ScriptedOpenAIServer,
         ToolCall,
         text,
         tool_calls,
+        turn_index,
     )
 
-    server = _scripted_server([tool_calls([ToolCall("lookup", {"key": "k"})]), text("done")])
+    # A new key each invocation: PraisonAI's loop detection remembers tool
+    # calls across turns and stops an agent repeating identical ones.
+    keys = itertools.count()
+
+    def respond(conv: str | None, request: Any) -> Any:
+        if turn_index(request, since_last_user=True) == 0:
+            return tool_calls([ToolCall("lookup", {"key": f"k{next(keys)}"})])
+        return text("done")
+
+    server = ScriptedOpenAIServer(respond).start()
     os.environ["OPENAI_BASE_URL"] = server.base_url
     os.environ["OPENAI_API_KEY"] = "sk-bench"
     os.environ.pop("OPENAI_API_BASE", None)
@@ -159,3 +171,56 @@ def hermes() -> Case:
 
     return Case("Hermes Agent (2 rounds, 1 tool)", run, HermesAgentInstrumentor(),
                 server.stop)
+
+
+def agentscope1(shared: bool = True) -> Case:
+    """AgentScope 1.x: a ReActAgent, two rounds and one tool (memory table only)."""
+    from agentscope.agent import ReActAgent
+    from agentscope.formatter import OpenAIChatFormatter
+    from agentscope.message import Msg, TextBlock
+    from agentscope.tool import Toolkit, ToolResponse
+
+    from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
+    from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+        ScriptedChatModel,
+        call_tools,
+        say,
+    )
+
+    def lookup(key: str) -> ToolResponse:
+        """Look up a key.
+
+        Args:
+            key (`str`): The key.
+        """
+        return ToolResponse(content=[TextBlock(type="text", text=key)])
+
+    turns = [call_tools(("lookup", {"key": "k"})), say("done")]
+
+    def make_agent() -> Any:
+        toolkit = Toolkit()
+        toolkit.register_tool_function(lookup)
+        model = ScriptedChatModel(lambda key, index: turns[index % len(turns)])
+        agent = ReActAgent(name="bench", sys_prompt="s", model=model,
+                           formatter=OpenAIChatFormatter(), toolkit=toolkit, max_iters=3)
+        agent.set_console_output_enabled(False)
+        return agent
+
+    agent = make_agent()
+    loop = asyncio.new_event_loop()
+
+    async def run(n: int, beside: Beside) -> None:
+        nonlocal agent
+        for _ in range(n):
+            if shared:
+                # An empty memory per call keeps the context (and the work) constant.
+                await agent.memory.clear()
+            else:
+                agent = make_agent()
+            await agent(Msg("user", "go", "user"))
+            if beside is not None:
+                beside()
+
+    return Case("AgentScope 1.x (2 rounds, 1 tool/round)",
+                lambda n, beside=None: loop.run_until_complete(run(n, beside)),
+                AgentScopeInstrumentor(), loop.close)

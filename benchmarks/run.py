@@ -40,6 +40,7 @@ from opentelemetry import trace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cases
+import core
 
 
 class DiscardingExporter(SpanExporter):
@@ -268,27 +269,54 @@ def _rss_kib() -> int:
     return 0
 
 
+def _registered() -> int | None:
+    """Agents holding our hooks right now (AgentScope 1.x); None where none are used."""
+    from opentelemetry.instrumentation.agents.agentscope import _v1
+
+    return len(_v1.REGISTRY) if _v1.REGISTRY is not None else None
+
+
 def memory(counts: Sequence[int] = (1000, 20000)) -> str:
-    """RSS and our live per-invocation objects after many AgentScope invocations."""
+    """What many invocations of the installed AgentScope leave behind.
+
+    Each configuration runs in a fresh case, uninstrumented and then
+    instrumented (SDK with a discarding exporter). Python's count of
+    allocated memory blocks is the precise leak signal (RSS also holds what
+    the allocator keeps for reuse); frames and hook registrations are ours.
+    """
+    from importlib.metadata import version
+
     from opentelemetry.instrumentation.agents import _invocations
 
-    lines = ["| agents | invocations | RSS MiB | RSS growth since first 1k MiB "
-             "| live invocation frames |", "|---|---|---|---|---|"]
-    for shared in (False, True):
-        case = cases.agentscope(shared=shared)
-        case.instrumentor.instrument(tracer_provider=_sdk_provider(DiscardingExporter()))
-        done, base = 0, None
-        for target in counts:
-            case.invoke(target - done, None)
-            done = target
-            gc.collect()
-            rss = _rss_kib() / 1024
-            base = rss if base is None else base
-            frames = sum(isinstance(o, _invocations._Invocation) for o in gc.get_objects())
-            lines.append(f"| {'one shared' if shared else 'new per invocation'} | {target} "
-                         f"| {rss:.1f} | {rss - base:+.1f} | {frames} |")
-        case.instrumentor.uninstrument()
-        case.close()
+    major = int(version("agentscope").split(".")[0])
+    factory = cases.agentscope if major >= 2 else cases.agentscope1
+    lines = [f"AgentScope {version('agentscope')}, 2 rounds and 1 tool per invocation\n",
+             "| agents | instrumented | invocations | RSS MiB | Python blocks growth since "
+             f"{counts[0]} | live invocation frames | agents holding our hooks |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for shared in (True, False):
+        for instrumented in (False, True):
+            case = factory(shared=shared)
+            if instrumented:
+                case.instrumentor.instrument(
+                    tracer_provider=_sdk_provider(DiscardingExporter()))
+            done, base = 0, None
+            for target in counts:
+                case.invoke(target - done, None)
+                done = target
+                gc.collect()
+                blocks = sys.getallocatedblocks()
+                base = blocks if base is None else base
+                frames = sum(isinstance(o, _invocations._Invocation) for o in gc.get_objects())
+                registered = _registered() if major < 2 and instrumented else None
+                lines.append(
+                    f"| {'one shared' if shared else 'a new one per invocation'} "
+                    f"| {'yes' if instrumented else 'no'} | {target} "
+                    f"| {_rss_kib() / 1024:.1f} | {blocks - base:+d} | {frames} "
+                    f"| {'-' if registered is None else registered} |")
+            if instrumented:
+                case.instrumentor.uninstrument()
+            case.close()
     return "\n".join(lines)
 
 
@@ -305,10 +333,15 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=31)
     parser.add_argument("--quick", action="store_true", help="the AgentScope headline only")
     parser.add_argument("--memory", action="store_true", help="also the memory table")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only the memory table (the AgentScope 1.x environment)")
     parser.add_argument("--cpu", type=int, default=-1,
                         help="pin to this CPU (default: the last one; -2: do not pin)")
     args = parser.parse_args()
     _pin(args.cpu)
+    if args.memory_only:
+        print(memory((1000, 5000)))  # AgentScope 1.x is four times slower per call
+        return
 
     # (case, invocations per sample, warm-up invocations per sample)
     headline = [(cases.agentscope(2, 1), 20, 20)]
@@ -322,6 +355,9 @@ def main() -> None:
         case.close()
     print(f"medians of {args.reps} interleaved repetitions; python {sys.version.split()[0]}\n")
     print(table(rows))
+    ours, bare, ratio = core.handler_alone(DiscardingExporter(), _replayer)
+    print(f"\nCore handler alone, hot loop, headline span shape: {ours:.1f} µs/span "
+          f"against {bare:.1f} µs/span for the bare SDK: ratio **{ratio:.2f}**")
     if args.memory:
         print("\n" + memory())
 

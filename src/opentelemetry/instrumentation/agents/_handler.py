@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from time import perf_counter
 from typing import Any
+from weakref import ref as _ref
 
 from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider, NoOpMeterProvider, get_meter, get_meter_provider
@@ -33,6 +34,7 @@ from ._invocations import (
     StepInvocation,
     ToolInvocation,
     WorkflowInvocation,
+    current_frame,
 )
 from ._safety import error_type as _error_type
 from ._safety import report
@@ -267,8 +269,8 @@ class TelemetryHandler:
                 if text is not None:
                     span.set_attribute(A.INPUT_MESSAGES, text)
             frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
-                                    parent_ctx.get(FRAME_KEY), attrs)
-            frame.context = _context_with(parent_ctx, span, FRAME_KEY, frame)
+                                    current_frame(parent_ctx), attrs)
+            frame.context = _context_with(parent_ctx, span, FRAME_KEY, _ref(frame))
             return frame
         except Exception:  # noqa: BLE001
             report("start_agent")
@@ -358,7 +360,7 @@ class TelemetryHandler:
         ctx = _get_current()
         if _suppressed(ctx):
             return None, None
-        frame = ctx.get(FRAME_KEY)
+        frame = current_frame(ctx)
         if frame is not None and frame.step is not None and _get_current_span(ctx) is frame.span:
             return frame.step.context, frame
         return ctx, frame
@@ -516,7 +518,7 @@ class TelemetryHandler:
                 if text is not None:
                     span.set_attribute(A.TOOL_CALL_ARGUMENTS, text)
             inv = ToolInvocation(span, parent, perf_counter(), frame, attrs)
-            inv.context = _context_with(parent, span, TOOL_KEY, inv)
+            inv.context = _context_with(parent, span, TOOL_KEY, _ref(inv))
             return inv
         except Exception:  # noqa: BLE001
             report("start_tool")

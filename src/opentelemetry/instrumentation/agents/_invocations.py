@@ -14,12 +14,20 @@ from opentelemetry.trace import Span
 
 from opentelemetry import context as otel_context
 
+_get_current = otel_context.get_current
+
+# The context holds agent and tool invocations by weak reference: an
+# invocation's own context names it, and a strong reference would make every
+# invocation a reference cycle, kept alive (with its span) until the garbage
+# collector runs. Weakly held, all of it is freed the moment the call that
+# owns it returns; a context that outlives its invocation (a task the agent
+# left running) then simply finds no invocation, as after the end.
 FRAME_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.frame")
 TOOL_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.tool")
 
 
 class _Invocation:
-    __slots__ = ("context", "ended", "span", "start")
+    __slots__ = ("__weakref__", "context", "ended", "span", "start")
 
     def __init__(self, span: Span, context: Context, start: float) -> None:
         self.span = span
@@ -117,9 +125,11 @@ class WorkflowInvocation(_Invocation):
 
 def current_frame(ctx: Context | None = None) -> AgentInvocation | None:
     """The innermost agent invocation in `ctx` (default: the current context)."""
-    return otel_context.get_value(FRAME_KEY, ctx)  # type: ignore[return-value]
+    ref = (ctx if ctx is not None else _get_current()).get(FRAME_KEY)
+    return ref() if ref is not None else None
 
 
 def current_tool(ctx: Context | None = None) -> ToolInvocation | None:
     """The tool call whose code is running now, if we traced it."""
-    return otel_context.get_value(TOOL_KEY, ctx)  # type: ignore[return-value]
+    ref = (ctx if ctx is not None else _get_current()).get(TOOL_KEY)
+    return ref() if ref is not None else None

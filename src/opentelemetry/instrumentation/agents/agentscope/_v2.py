@@ -62,6 +62,9 @@ def _end_abandoned(streams: list[Any], error: BaseException | None) -> None:
             observer.abandoned(error)
         except Exception:  # noqa: BLE001
             report("agentscope abandoned stream")
+    # The observers' contexts hold this list: emptied, it frees them at once
+    # instead of leaving a cycle for the garbage collector.
+    streams.clear()
 
 _PROVIDERS = {
     "_openai_chat": "openai",

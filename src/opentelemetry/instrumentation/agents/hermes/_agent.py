@@ -26,11 +26,10 @@ from .._handler import TelemetryHandler
 from .._patching import Wrapper
 from .._safety import report
 from . import _messages
-from ._state import RUN_KEY, Run, agent_name, current_run, provider_name
+from ._state import Run, agent_name, current_run, loop_run, provider_name
 
 _attach = otel_context.attach
 _detach = otel_context.detach
-_get_value = otel_context.get_value
 _get_current_span = trace.get_current_span
 
 
@@ -169,7 +168,7 @@ def new_turn_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple,
                      kwargs: dict) -> Any:
     """`CheckpointManager.new_turn`: the conversation loop starts an iteration."""
     try:
-        run = _get_value(RUN_KEY)
+        run = loop_run()
         if run is not None and getattr(run.agent, "_checkpoint_mgr", None) is instance:
             run.round_pending = True
             run.rounds_seen = True

@@ -9,6 +9,7 @@ its own.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -30,12 +31,14 @@ _get_value = otel_context.get_value
 class Run:
     """One `run_conversation` call: its agent frame and loop bookkeeping."""
 
-    __slots__ = ("agent", "context", "frame", "last_error", "round_pending", "rounds_seen")
+    __slots__ = ("__weakref__", "agent", "context", "frame", "last_error", "round_pending",
+                 "rounds_seen")
 
     def __init__(self, agent: Any, frame: AgentInvocation) -> None:
         self.agent = agent
         self.frame = frame
-        self.context = otel_context.set_value(RUN_KEY, self, frame.context)
+        # Weakly held, as the core holds its frames: no cycle through the context.
+        self.context = otel_context.set_value(RUN_KEY, weakref.ref(self), frame.context)
         # Set at the top of each loop iteration; the iteration's first model
         # call opens its `react step` (lazily, so an iteration that breaks out
         # before calling the model leaves no empty step behind).
@@ -52,10 +55,16 @@ def current_run(agent: Any) -> Run | None:
     Tool calls and model calls get contexts of their own (their spans), which
     do not carry the run: code running inside a tool is not the loop.
     """
-    run = _get_value(RUN_KEY)
+    run = loop_run()
     if run is None or run.agent is not agent or run.frame.ended:
         return None
     return run
+
+
+def loop_run() -> Run | None:
+    """The run whose loop is executing in this context, whichever agent's it is."""
+    ref = _get_value(RUN_KEY)
+    return ref() if ref is not None else None
 
 
 # Hermes provider ids with a GenAI semantic-conventions name; the others

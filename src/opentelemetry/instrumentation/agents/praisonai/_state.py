@@ -8,6 +8,7 @@ global `OpenAIClient` is shared by every agent, so neither can hold it.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from opentelemetry.context import Context
@@ -27,12 +28,14 @@ _get_current_span = trace.get_current_span
 class Turn:
     """What one invocation's wrappers share: its frame and how its loop went."""
 
-    __slots__ = ("context", "frame", "last_step_reason", "loop_calls", "max_iterations",
-                 "model_error", "open_chat")
+    __slots__ = ("__weakref__", "context", "frame", "last_step_reason", "loop_calls",
+                 "max_iterations", "model_error", "open_chat")
 
     def __init__(self, frame: AgentInvocation) -> None:
         self.frame = frame
-        self.context: Context = otel_context.set_value(TURN_KEY, self, frame.context)
+        # Weakly held, as the core holds its frames: no cycle through the context.
+        self.context: Context = otel_context.set_value(TURN_KEY, weakref.ref(self),
+                                                       frame.context)
         # Set by the tool-loop wrapper: the loop's limit and its model calls so far.
         self.max_iterations: int | None = None
         self.loop_calls = 0
@@ -58,7 +61,8 @@ def direct_turn(ctx: Context | None = None) -> Turn | None:
     """
     if ctx is None:
         ctx = _get_current()
-    turn: Any = _get_value(TURN_KEY, ctx)
+    ref: Any = _get_value(TURN_KEY, ctx)
+    turn = ref() if ref is not None else None
     if turn is None or turn.frame.ended or _get_current_span(ctx) is not turn.frame.span:
         return None
     return turn
