@@ -87,13 +87,16 @@ _SUPPRESS_KEYS = tuple(
     if hasattr(_instrumentation_utils, name))
 
 
-def _suppressed(ctx: Context) -> bool:
-    if not _SUPPRESS_KEYS:  # pragma: no cover - another API layout
-        return not _instrumentation_utils.is_instrumentation_enabled()
-    for key in _SUPPRESS_KEYS:
-        if ctx.get(key):
-            return True
-    return False
+if len(_SUPPRESS_KEYS) == 2:
+    _SUPPRESS, _SUPPRESS_PLAIN = _SUPPRESS_KEYS
+
+    def _suppressed(ctx: Context) -> bool:
+        return bool(ctx.get(_SUPPRESS) or ctx.get(_SUPPRESS_PLAIN))
+else:  # pragma: no cover - another API layout
+    def _suppressed(ctx: Context) -> bool:
+        if not _SUPPRESS_KEYS:
+            return not _instrumentation_utils.is_instrumentation_enabled()
+        return any(ctx.get(key) for key in _SUPPRESS_KEYS)
 
 
 _get_current_span = trace.get_current_span
@@ -104,6 +107,13 @@ except ImportError:  # pragma: no cover - another API layout
 _set_span_in_context = trace.set_span_in_context
 _set_value = otel_context.set_value
 _get_current = otel_context.get_current
+
+
+def _span_of(ctx: Context) -> Any:
+    """The span current in `ctx` (None for none), read straight off the context."""
+    if _SPAN_KEY is None:  # pragma: no cover - another API layout
+        return _get_current_span(ctx)
+    return ctx.get(_SPAN_KEY)
 
 
 def _context_with(parent: Context, span: Any, key: str, value: Any) -> Context:
@@ -360,8 +370,11 @@ class TelemetryHandler:
         ctx = _get_current()
         if _suppressed(ctx):
             return None, None
-        frame = current_frame(ctx)
-        if frame is not None and frame.step is not None and _get_current_span(ctx) is frame.span:
+        ref = ctx.get(FRAME_KEY)
+        if ref is None:
+            return ctx, None
+        frame = ref()
+        if frame is not None and frame.step is not None and _span_of(ctx) is frame.span:
             return frame.step.context, frame
         return ctx, frame
 
@@ -581,11 +594,22 @@ class TelemetryHandler:
 _NAME_LIMIT = 256
 
 
+# Strings already found fit: the same few agent, model and tool names come back
+# on every call, and one lookup is cheaper than the checks. Bounded, so ids
+# that are new on every call simply stop being added once it is full.
+_FIT: dict[str, None] = {}
+_FIT_LIMIT = 1024
+
+
 def _clean(value: Any) -> str | None:
     """A name or model id fit for a span name: a bounded, non-empty string."""
-    if type(value) is str and 0 < len(value) <= _NAME_LIMIT and value.isascii() \
-            and value.strip() == value:
-        return value  # the common case, checked cheaply
+    if type(value) is str:
+        if value in _FIT:
+            return value
+        if 0 < len(value) <= _NAME_LIMIT and value.isascii() and value.strip() == value:
+            if len(_FIT) < _FIT_LIMIT:
+                _FIT[value] = None
+            return value  # the common case, checked cheaply
     if value is None:
         return None
     if not isinstance(value, str):
