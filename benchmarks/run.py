@@ -156,8 +156,9 @@ def _bytecodes(case: cases.Case, beside: Callable[[], None] | None = None) -> in
     return executed
 
 
-def _bytecode_ratio(case: cases.Case, sdk: TracerProvider,
-                    replay: Callable[[], None]) -> float:
+def _bytecodes_added(case: cases.Case, sdk: TracerProvider,
+                     replay: Callable[[], None]) -> tuple[int, int]:
+    """(bytecodes the instrumentation adds, bytecodes the bare SDK replay adds)."""
     plain = _bytecodes(case)
     bare = _bytecodes(case, replay) - plain
     case.instrumentor.instrument(tracer_provider=sdk)
@@ -165,7 +166,7 @@ def _bytecode_ratio(case: cases.Case, sdk: TracerProvider,
         ours = _bytecodes(case) - plain
     finally:
         case.instrumentor.uninstrument()
-    return ours / bare
+    return ours, bare
 
 
 def _per_call(call: Callable[[], Any], n: int = 20000) -> float:
@@ -275,34 +276,47 @@ def measure(case: cases.Case, reps: int, inner: int, warm: int) -> dict[str, Any
                 finally:
                     case.instrumentor.uninstrument()
 
-    def diff(name: str) -> float:
-        return statistics.median(a - b for a, b in zip(samples[name], samples["plain"],
-                                                        strict=True))
+    def diff(name: str) -> tuple[float, float]:
+        """Median paired difference to "plain", and its standard error (from the IQR)."""
+        deltas = sorted(a - b for a, b in zip(samples[name], samples["plain"], strict=True))
+        quartiles = statistics.quantiles(deltas, n=4)
+        error = 1.253 * (quartiles[2] - quartiles[0]) / 1.349 / len(deltas) ** 0.5
+        return statistics.median(deltas), error
 
     n = len(spans)
     wrapped = sum(counts.values())
-    overhead, bare = diff("sdk") / n, diff("bare") / n
+    (sdk_diff, sdk_error), (bare_diff, bare_error) = diff("sdk"), diff("bare")
     plain = statistics.median(samples["plain"])
-    hot = _per_call(replay, 500) / n
-    return {"bytecodes": _bytecode_ratio(case, sdk, replay),
-            "case": case.name, "spans": n, "wrapped": wrapped,
-            "plain": plain * 1e6, "sdk": (plain + overhead * n) * 1e6,
-            "nosdk": (plain + diff("nosdk")) * 1e6, "noise": diff("control") * 1e6,
-            "overhead": overhead * 1e6, "bare": bare * 1e6, "hot": hot * 1e6,
-            "ratio": overhead / bare, "nosdk_call": wrapper_cost(case, counts)}
+    ours_bc, bare_bc = _bytecodes_added(case, sdk, replay)
+    # A ratio of differences lost in the noise would be a random number.
+    resolved = bare_diff > 3 * bare_error and sdk_diff > 3 * sdk_error
+    return {"case": case.name, "spans": n, "wrapped": wrapped,
+            "plain": plain * 1e6, "sdk": (plain + sdk_diff) * 1e6,
+            "nosdk": (plain + diff("nosdk")[0]) * 1e6, "noise": diff("control")[0] * 1e6,
+            "error": max(sdk_error, bare_error) / n * 1e6,
+            "overhead": sdk_diff / n * 1e6, "bare": bare_diff / n * 1e6,
+            "ratio": sdk_diff / bare_diff if resolved else None,
+            "hot": _per_call(replay, 500) / n * 1e6,
+            "ours_bc": ours_bc / n, "bare_bc": bare_bc / n,
+            "nosdk_call": wrapper_cost(case, counts)}
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
     lines = ["| case | spans | wrapped calls | uninstrumented µs | SDK µs | no SDK µs "
-             "| noise µs | overhead/span µs | bare SDK/span µs | **ratio** "
-             "| bare SDK/span, hot loop µs | bytecode ratio | no SDK µs/wrapped call |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| control µs | overhead/span µs | bare SDK/span µs | **time ratio** "
+             "| bytecodes/span ours : bare | **bytecode ratio** "
+             "| bare SDK/span, hot loop µs | no SDK µs/wrapped call |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         call = "n/a" if r["nosdk_call"] is None else f"{r['nosdk_call']:.2f}"
+        ratio = "below noise" if r["ratio"] is None else f"**{r['ratio']:.2f}**"
         lines.append(f"| {r['case']} | {r['spans']} | {r['wrapped']} | {r['plain']:.0f} "
                      f"| {r['sdk']:.0f} | {r['nosdk']:.0f} | {r['noise']:+.0f} "
-                     f"| {r['overhead']:.1f} | {r['bare']:.1f} | **{r['ratio']:.2f}** "
-                     f"| {r['hot']:.1f} | {r['bytecodes']:.2f} | {call} |")
+                     f"| {r['overhead']:.1f} ± {r['error']:.1f} "
+                     f"| {r['bare']:.1f} ± {r['error']:.1f} | {ratio} "
+                     f"| {r['ours_bc']:.0f} : {r['bare_bc']:.0f} "
+                     f"| **{r['ours_bc'] / r['bare_bc']:.2f}** "
+                     f"| {r['hot']:.1f} | {call} |")
     return "\n".join(lines)
 
 
