@@ -62,6 +62,7 @@ from .._safety import error_type as _error_type
 from .._safety import report
 from .._streams import trace_async_stream
 from . import _v1_messages as _messages
+from ._providers import ProviderNames
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -105,31 +106,16 @@ def _end_abandoned(streams: list[Any], error: BaseException | None, interrupted:
             except Exception:  # noqa: BLE001
                 report("agentscope abandoned stream")
 
-_PROVIDERS = {
+
+# Where AgentScope keeps each provider's models -> gen_ai.provider.name.
+_provider = ProviderNames({
     "_openai_model": "openai",
     "_openai_response_model": "openai",
     "_anthropic_model": "anthropic",
     "_dashscope_model": "dashscope",
     "_gemini_model": "gcp.gemini",
     "_ollama_model": "ollama",
-}
-_provider_cache: dict[type, str | None] = {}
-
-
-def _provider(model: Any) -> str | None:
-    cls = type(model)
-    try:
-        return _provider_cache[cls]
-    except KeyError:
-        pass
-    found = None
-    for klass in cls.__mro__:
-        parts = klass.__module__.split(".")
-        if parts[:2] == ["agentscope", "model"] and len(parts) > 2 and parts[2] in _PROVIDERS:
-            found = _PROVIDERS[parts[2]]
-            break
-    _provider_cache[cls] = found
-    return found
+})
 
 
 class _Types:

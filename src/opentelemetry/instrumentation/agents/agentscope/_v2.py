@@ -36,6 +36,7 @@ from .._patching import Patcher
 from .._safety import report
 from .._streams import trace_async_stream
 from . import _messages
+from ._providers import ProviderNames
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -66,7 +67,9 @@ def _end_abandoned(streams: list[Any], error: BaseException | None) -> None:
     # instead of leaving a cycle for the garbage collector.
     streams.clear()
 
-_PROVIDERS = {
+
+# Where AgentScope keeps each provider's models -> gen_ai.provider.name.
+_provider = ProviderNames({
     "_openai_chat": "openai",
     "_openai_response": "openai",
     "_anthropic": "anthropic",
@@ -78,24 +81,7 @@ _PROVIDERS = {
     "_xai": "x_ai",
     "_volcengine": "volcengine",
     "_minimax": "minimax",
-}
-_provider_cache: dict[type, str | None] = {}
-
-
-def _provider(model: Any) -> str | None:
-    cls = type(model)
-    try:
-        return _provider_cache[cls]
-    except KeyError:
-        pass
-    found = None
-    for klass in cls.__mro__:
-        parts = klass.__module__.split(".")
-        if parts[:2] == ["agentscope", "model"] and len(parts) > 2:
-            found = _PROVIDERS.get(parts[2])
-            break
-    _provider_cache[cls] = found
-    return found
+})
 
 
 # Reply outcomes as AgentScope names them -> (our finish reason, error.type).
