@@ -370,10 +370,7 @@ class TelemetryHandler:
         ctx = _get_current()
         if _suppressed(ctx):
             return None, None
-        ref = ctx.get(FRAME_KEY)
-        if ref is None:
-            return ctx, None
-        frame = ref()
+        frame = current_frame(ctx)
         if frame is not None and frame.step is not None and _span_of(ctx) is frame.span:
             return frame.step.context, frame
         return ctx, frame

@@ -57,11 +57,7 @@ class AgentInvocation(_Invocation):
 
     def __init__(self, owner: Any, span: Span, context: Context, start: float,
                  parent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        # The base fields set here, not via super(): one call less per span.
-        self.span = span
-        self.context = context
-        self.start = start
-        self.ended = False
+        super().__init__(span, context, start)
         self.owner = owner
         self.parent = parent
         self.attributes = attributes
@@ -77,10 +73,7 @@ class StepInvocation(_Invocation):
     __slots__ = ("finish_reason", "round")
 
     def __init__(self, span: Span, context: Context, start: float, round_: int) -> None:
-        self.span = span
-        self.context = context
-        self.start = start
-        self.ended = False
+        super().__init__(span, context, start)
         self.round = round_
         self.finish_reason: str | None = None
 
@@ -90,10 +83,7 @@ class ChatInvocation(_Invocation):
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        self.span = span
-        self.context = context
-        self.start = start
-        self.ended = False
+        super().__init__(span, context, start)
         self.agent = agent
         self.attributes = attributes
         self.first_chunk = False
@@ -104,10 +94,7 @@ class ToolInvocation(_Invocation):
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        self.span = span
-        self.context = context
-        self.start = start
-        self.ended = False
+        super().__init__(span, context, start)
         self.agent = agent
         self.attributes = attributes
         # Set when the runtime swallowed the tool's exception but we saw it.
@@ -123,13 +110,20 @@ class WorkflowInvocation(_Invocation):
         self.attributes = attributes
 
 
+def held(key: str, ctx: Context | None = None) -> Any:
+    """The object `ctx` (default: the current context) holds weakly under `key`.
+
+    None when there is none, or when it is gone (its invocation has returned).
+    """
+    ref = (ctx if ctx is not None else _get_current()).get(key)
+    return ref() if ref is not None else None
+
+
 def current_frame(ctx: Context | None = None) -> AgentInvocation | None:
     """The innermost agent invocation in `ctx` (default: the current context)."""
-    ref = (ctx if ctx is not None else _get_current()).get(FRAME_KEY)
-    return ref() if ref is not None else None
+    return held(FRAME_KEY, ctx)
 
 
 def current_tool(ctx: Context | None = None) -> ToolInvocation | None:
     """The tool call whose code is running now, if we traced it."""
-    ref = (ctx if ctx is not None else _get_current()).get(TOOL_KEY)
-    return ref() if ref is not None else None
+    return held(TOOL_KEY, ctx)

@@ -14,7 +14,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._invocations import AgentInvocation
+from .._invocations import AgentInvocation, held
 
 RUN_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.hermes.run")
 # Set while one of our model-call spans is the current one for an agent, so a
@@ -25,7 +25,6 @@ MODEL_CALL_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.h
 # Set while the iteration-limit summary runs; holds its `SummaryCall`.
 SUMMARY_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.hermes.summary")
 
-_get_value = otel_context.get_value
 
 
 class Run:
@@ -63,8 +62,7 @@ def current_run(agent: Any) -> Run | None:
 
 def loop_run() -> Run | None:
     """The run whose loop is executing in this context, whichever agent's it is."""
-    ref = _get_value(RUN_KEY)
-    return ref() if ref is not None else None
+    return held(RUN_KEY)
 
 
 # Hermes provider ids with a GenAI semantic-conventions name; the others

@@ -16,11 +16,10 @@ from opentelemetry.context import Context
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from .._invocations import AgentInvocation, ChatInvocation
+from .._invocations import AgentInvocation, ChatInvocation, held
 
 TURN_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.turn")
 
-_get_value = otel_context.get_value
 _get_current = otel_context.get_current
 _get_current_span = trace.get_current_span
 
@@ -61,8 +60,7 @@ def direct_turn(ctx: Context | None = None) -> Turn | None:
     """
     if ctx is None:
         ctx = _get_current()
-    ref: Any = _get_value(TURN_KEY, ctx)
-    turn = ref() if ref is not None else None
+    turn: Any = held(TURN_KEY, ctx)
     if turn is None or turn.frame.ended or _get_current_span(ctx) is not turn.frame.span:
         return None
     return turn
