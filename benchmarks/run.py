@@ -105,6 +105,22 @@ def _patched_wrappers(case: cases.Case) -> dict[Any, Callable[..., Any]]:
     return wrappers
 
 
+def _invoke_hooked(case: cases.Case, hook: Any, set_here: Callable[[Any], None],
+                   set_new_threads: Callable[[Any], None],
+                   beside: Callable[[], None] | None = None) -> None:
+    """One invocation with `hook` as profile or trace function on every thread.
+
+    Runtimes run tools and requests on threads of their own.
+    """
+    set_new_threads(hook)
+    set_here(hook)
+    try:
+        case.invoke(1, beside)
+    finally:
+        set_here(None)
+        set_new_threads(None)
+
+
 def _wrapped_calls(case: cases.Case) -> dict[Any, int]:
     """How many times one invocation enters each of our wrappers (no SDK)."""
     case.instrumentor.instrument()
@@ -116,14 +132,7 @@ def _wrapped_calls(case: cases.Case) -> dict[Any, int]:
             if event == "call" and frame.f_code in counts:
                 counts[frame.f_code] += 1
 
-        # Runtimes run tools and requests on threads of their own.
-        threading.setprofile(profile)
-        sys.setprofile(profile)
-        try:
-            case.invoke(1, None)
-        finally:
-            sys.setprofile(None)
-            threading.setprofile(None)  # type: ignore[arg-type]
+        _invoke_hooked(case, profile, sys.setprofile, threading.setprofile)
         return counts
     finally:
         case.instrumentor.uninstrument()
@@ -146,13 +155,7 @@ def _bytecodes(case: cases.Case, beside: Callable[[], None] | None = None) -> in
             executed += 1
         return tracer
 
-    threading.settrace(tracer)
-    sys.settrace(tracer)
-    try:
-        case.invoke(1, beside)
-    finally:
-        sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type]
+    _invoke_hooked(case, tracer, sys.settrace, threading.settrace, beside)
     return executed
 
 
@@ -188,13 +191,9 @@ def wrapper_cost(case: cases.Case, counts: dict[Any, int]) -> float | None:
     isolates the few hundred nanoseconds a wrapped call costs, which the
     end-to-end difference cannot resolve beside a millisecond invocation.
     """
-    case.instrumentor.instrument()
-    try:
-        wrappers = _patched_wrappers(case)
-    finally:
-        case.instrumentor.uninstrument()
     case.instrumentor.instrument()  # no SDK: the wrappers take their fast path
     try:
+        wrappers = _patched_wrappers(case)
         def target(self: Any, *args: Any, **kwargs: Any) -> None:
             return None
 
