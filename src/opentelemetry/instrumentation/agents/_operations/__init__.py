@@ -1,0 +1,1 @@
+"""The telemetry handler's operations, one module each (see `_handler`)."""

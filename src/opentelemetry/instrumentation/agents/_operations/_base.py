@@ -1,0 +1,304 @@
+"""Plumbing shared by every operation of the telemetry handler."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.metrics import (
+    Meter,
+    MeterProvider,
+    NoOpMeterProvider,
+    get_meter,
+    get_meter_provider,
+)
+from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.instrumentation import utils as _instrumentation_utils
+
+from .. import attributes as A
+from .._content import capture_enabled, max_length
+from .._content import render as render_content
+from .._invocations import (
+    AgentInvocation,
+    current_frame,
+)
+from .._safety import error_type as _error_type
+from .._safety import report
+from ..version import __version__
+
+_SCOPE = "opentelemetry.instrumentation.agents"
+_SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+
+# The explicit bucket boundaries the GenAI semantic conventions give for
+# `gen_ai.client.token.usage` and `gen_ai.client.operation.duration` (the
+# same ones opentelemetry-util-genai uses); the duration boundaries serve our
+# agent and tool duration histograms too.
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
+                 4194304, 16777216, 67108864)
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
+                    10.24, 20.48, 40.96, 81.92)
+
+try:  # the API's stand-in until an SDK provider is set
+    from opentelemetry.metrics import _internal as _metrics_internal
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+
+    _NOOP_METER_PROVIDERS: tuple[type, ...] = (NoOpMeterProvider, _ProxyMeterProvider)
+except ImportError:  # pragma: no cover - another API layout
+    _metrics_internal = None
+    _NOOP_METER_PROVIDERS = (NoOpMeterProvider,)
+_NOOP_TRACER_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+_get_tracer_provider = trace.get_tracer_provider
+
+
+def _global_provider(module: Any, attribute: str, public_getter: Any) -> Any:
+    """The globally set provider, or None while none is set.
+
+    The public getters consult `os.environ` on every call (about half a
+    microsecond); the module global they read is what changes when an SDK is
+    set, so read that when it exists and fall back to the getter otherwise.
+    """
+    provider = getattr(module, attribute, _ABSENT) if module is not None else _ABSENT
+    if provider is _ABSENT:
+        return public_getter()
+    return provider
+
+
+_ABSENT = object()
+
+# Both keys `suppress_instrumentation()` sets; read straight off the context
+# we already hold instead of looking the context up twice more.
+_SUPPRESS_KEYS = tuple(
+    getattr(_instrumentation_utils, name) for name in
+    ("_SUPPRESS_INSTRUMENTATION_KEY", "_SUPPRESS_INSTRUMENTATION_KEY_PLAIN")
+    if hasattr(_instrumentation_utils, name))
+
+
+if len(_SUPPRESS_KEYS) == 2:
+    _SUPPRESS, _SUPPRESS_PLAIN = _SUPPRESS_KEYS
+
+    def _suppressed(ctx: Context) -> bool:
+        return bool(ctx.get(_SUPPRESS) or ctx.get(_SUPPRESS_PLAIN))
+else:  # pragma: no cover - another API layout
+    def _suppressed(ctx: Context) -> bool:
+        if not _SUPPRESS_KEYS:
+            return not _instrumentation_utils.is_instrumentation_enabled()
+        return any(ctx.get(key) for key in _SUPPRESS_KEYS)
+
+
+_get_current_span = trace.get_current_span
+try:  # the key the API stores the current span under
+    from opentelemetry.trace.propagation import _SPAN_KEY
+except ImportError:  # pragma: no cover - another API layout
+    _SPAN_KEY = None
+_set_span_in_context = trace.set_span_in_context
+_set_value = otel_context.set_value
+_get_current = otel_context.get_current
+
+
+def _span_of(ctx: Context) -> Any:
+    """The span current in `ctx` (None for none), read straight off the context."""
+    if _SPAN_KEY is None:  # pragma: no cover - another API layout
+        return _get_current_span(ctx)
+    return ctx.get(_SPAN_KEY)
+
+
+def _context_with(parent: Context, span: Any, key: str, value: Any) -> Context:
+    """`parent` with `span` current and `key` set: one copy of the context, not two."""
+    if _SPAN_KEY is None:  # pragma: no cover - another API layout
+        return _set_value(key, value, _set_span_in_context(span, parent))
+    values = dict(parent)
+    values[_SPAN_KEY] = span
+    values[key] = value
+    return Context(values)
+
+
+def _status_description(exc: BaseException) -> str:
+    try:
+        text = str(exc)[:1024]
+        if not text.isascii():
+            # Lone surrogates would make the exporter fail the whole batch.
+            text = text.encode("utf-8", "replace").decode("utf-8")
+        return text
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break the host
+        return type(exc).__name__
+
+
+class HandlerBase:
+    """What every operation shares: providers, the tracer and meter, content
+    settings, and the start/end plumbing of a span.
+
+    Each operation (agent, chat, tool, ...) is a mixin in a module of its own
+    that adds its start/finish pair and creates its own instruments in
+    `_create_instruments`, calling `super()` so every mixin gets its turn.
+    """
+
+    def __init__(self, runtime: str, tracer_provider: TracerProvider | None = None,
+                 meter_provider: MeterProvider | None = None) -> None:
+        self.runtime = runtime
+        self._tracer_provider = tracer_provider
+        self._meter_provider = meter_provider
+        self._sdk_seen = False
+        self._meter_seen = False
+        try:
+            self._tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider,
+                                            schema_url=_SCHEMA_URL)
+        except Exception:  # noqa: BLE001 - a broken provider must not fail instrument()
+            report("getting a tracer")
+            self._tracer = trace.NoOpTracer()
+        self._usage_lock = threading.Lock()
+        self.capture_content = capture_enabled()
+        self.content_limit = max_length()
+        self._init_metrics(meter_provider)
+
+    def _init_metrics(self, meter_provider: MeterProvider | None) -> None:
+        self._instruments_ok = False
+        try:
+            meter = get_meter(_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
+            self._create_instruments(meter)
+            self._instruments_ok = True
+        except Exception:  # noqa: BLE001
+            report("creating metric instruments")
+
+    def _create_instruments(self, meter: Meter) -> None:
+        """Create this operation's instruments; mixins extend it and call super()."""
+
+    @property
+    def enabled(self) -> bool:
+        """False while neither a tracing nor a metrics SDK is configured.
+
+        Wrappers check this first and step aside entirely, so an application
+        that has the instrumentation installed but no SDK pays next to nothing.
+        An SDK set up after `instrument()` counts from then on; once one has
+        been seen the answer stays True (global providers are set once).
+        """
+        if self._sdk_seen:
+            return True
+        tracer_provider = self._tracer_provider or _global_provider(
+            trace, "_TRACER_PROVIDER", _get_tracer_provider)
+        if (tracer_provider is not None
+                and not isinstance(tracer_provider, _NOOP_TRACER_PROVIDERS)) or self.metering:
+            self._sdk_seen = True
+            return True
+        return False
+
+    @property
+    def metering(self) -> bool:
+        """False while no metrics SDK is configured: no metric is worth building then.
+
+        Instruments from the API's stand-in provider would discard every
+        measurement; skipping them saves building their attribute sets.
+        """
+        if self._meter_seen:
+            return True
+        if not self._instruments_ok:
+            return False
+        meter_provider = self._meter_provider or _global_provider(
+            _metrics_internal, "_METER_PROVIDER", get_meter_provider)
+        if meter_provider is not None and not isinstance(meter_provider, _NOOP_METER_PROVIDERS):
+            self._meter_seen = True
+            return True
+        return False
+
+    # -- content ---------------------------------------------------------
+    def _content(self, kind: str, key: str, value: Any) -> str | None:
+        return render_content(kind, key, value, self.content_limit)
+
+    # -- shared span plumbing --------------------------------------------
+    def _start(self, name: str, kind: SpanKind, parent: Context,
+               attrs: dict[str, Any]):
+        return self._tracer.start_span(name, context=parent, kind=kind, attributes=attrs)
+
+    def _end(self, inv, error: BaseException | None, err_type: str | None) -> bool:
+        """End `inv`'s span once; returns False if it had already ended."""
+        if inv.ended:
+            return False
+        inv.ended = True
+        span = inv.span
+        if err_type is None and error is not None:
+            err_type = _error_type(error)
+        if err_type is not None and span.is_recording():
+            span.set_attribute(A.ERROR_TYPE, err_type)
+            span.set_status(Status(StatusCode.ERROR,
+                                   _status_description(error) if error is not None else None))
+        span.end()
+        return True
+
+    def child_parent(self) -> tuple[Context | None, AgentInvocation | None]:
+        """Where a model or tool call made now belongs (None: suppressed).
+
+        Directly inside an agent invocation that is the agent's open round; when
+        something else is current (say, a tool span of the round, or a span the
+        user opened) it is the current context, so nothing is re-parented.
+        """
+        ctx = _get_current()
+        if _suppressed(ctx):
+            return None, None
+        frame = current_frame(ctx)
+        if frame is not None and frame.step is not None and _span_of(ctx) is frame.span:
+            return frame.step.context, frame
+        return ctx, frame
+
+
+_NAME_LIMIT = 256
+_FIT: dict[str, None] = {}
+_FIT_LIMIT = 1024
+
+
+def _clean(value: Any) -> str | None:
+    """A name or model id fit for a span name: a bounded, non-empty string."""
+    if type(value) is str:
+        if value in _FIT:
+            return value
+        if 0 < len(value) <= _NAME_LIMIT and value.isascii() and value.strip() == value:
+            if len(_FIT) < _FIT_LIMIT:
+                _FIT[value] = None
+            return value  # the common case, checked cheaply
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except Exception:  # noqa: BLE001
+            return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > _NAME_LIMIT:
+        value = value[:_NAME_LIMIT]
+    if not value.isascii():
+        # Lone surrogates cannot be exported as UTF-8.
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _as_int(value: Any) -> int | None:
+    """`value` as an int, or None when it is none or not a number."""
+    if value is None or type(value) is int:
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _as_strings(values: Any) -> list[str] | None:
+    """`values` (one string or several) as bounded strings, or None."""
+    if isinstance(values, str):
+        values = (values,)
+    try:
+        return [_clean(value) or "" for value in values]
+    except TypeError:
+        return None
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    import asyncio
+
+    # InterruptedError: what Hermes raises out of a model call the user interrupted.
+    return isinstance(exc, (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt,
+                            InterruptedError))
+

@@ -1,0 +1,159 @@
+"""`invoke_agent` spans and the `react step` rounds inside them."""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+from weakref import ref as _ref
+
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import SpanKind
+
+from .. import attributes as A
+from .._invocations import (
+    FRAME_KEY,
+    AgentInvocation,
+    StepInvocation,
+    current_frame,
+)
+from .._safety import error_type as _error_type
+from .._safety import report
+from ._base import (
+    DURATION_BUCKETS,
+    HandlerBase,
+    _as_int,
+    _clean,
+    _context_with,
+    _get_current,
+    _is_cancellation,
+    _set_span_in_context,
+    _suppressed,
+)
+
+
+class AgentOperations(HandlerBase):
+    """Agent invocations and their rounds."""
+
+    def _create_instruments(self, meter: Meter) -> None:
+        super()._create_instruments(meter)
+        self._agent_duration = meter.create_histogram(
+            A.METRIC_AGENT_DURATION, unit="s",
+            description="Duration of agent invocations",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+
+    # -- agent -----------------------------------------------------------
+    def start_agent(self, owner: Any, name: str | None, *, agent_id: str | None = None,
+                    conversation_id: str | None = None, description: str | None = None,
+                    provider: str | None = None, request_model: str | None = None,
+                    max_iterations: int | None = None,
+                    input_value: Any = None) -> AgentInvocation | None:
+        """Open an `invoke_agent` span and push its frame; None when suppressed."""
+        try:
+            if not self.enabled:
+                return None
+            parent_ctx = _get_current()
+            if _suppressed(parent_ctx):
+                return None
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_AGENT,
+                                     A.RUNTIME: self.runtime}
+            name = _clean(name)
+            if name:
+                attrs[A.AGENT_NAME] = name
+            # Ids and names may come from a model or a user: bounded, valid UTF-8.
+            for key, value in ((A.AGENT_ID, agent_id), (A.CONVERSATION_ID, conversation_id),
+                               (A.AGENT_DESCRIPTION, description), (A.PROVIDER_NAME, provider),
+                               (A.REQUEST_MODEL, request_model)):
+                if value:
+                    value = _clean(value)
+                    if value:
+                        attrs[key] = value
+            max_iterations = _as_int(max_iterations)
+            if max_iterations is not None:
+                attrs[A.AGENT_MAX_ITERATIONS] = max_iterations
+            span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
+                               SpanKind.INTERNAL, parent_ctx, attrs)
+            if self.capture_content and input_value is not None and span.is_recording():
+                text = self._content("agent", A.INPUT_MESSAGES, input_value)
+                if text is not None:
+                    span.set_attribute(A.INPUT_MESSAGES, text)
+            frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
+                                    current_frame(parent_ctx), attrs)
+            frame.context = _context_with(parent_ctx, span, FRAME_KEY, _ref(frame))
+            return frame
+        except Exception:  # noqa: BLE001
+            report("start_agent")
+            return None
+
+    def finish_agent(self, frame: AgentInvocation, *, error: BaseException | None = None,
+                     error_type: str | None = None, output_value: Any = None,
+                     stream_closed_early: bool = False) -> None:
+        try:
+            if frame.ended:
+                return
+            self.finish_step(frame, error=error)
+            span = frame.span
+            if span.is_recording():
+                attrs: dict[str, Any] = {
+                    A.AGENT_ROUNDS: frame.rounds,
+                    A.AGENT_MAX_ITERATIONS_REACHED: frame.max_iterations_reached}
+                if frame.input_tokens or frame.output_tokens:
+                    attrs[A.USAGE_INPUT_TOKENS] = frame.input_tokens
+                    attrs[A.USAGE_OUTPUT_TOKENS] = frame.output_tokens
+                finish_reason = _clean(frame.finish_reason)
+                if finish_reason:
+                    attrs[A.AGENT_FINISH_REASON] = finish_reason
+                if stream_closed_early:
+                    attrs[A.STREAM_CLOSED_EARLY] = True
+                if self.capture_content and output_value is not None:
+                    text = self._content("agent", A.OUTPUT_MESSAGES, output_value)
+                    if text is not None:
+                        attrs[A.OUTPUT_MESSAGES] = text
+                # One call: the SDK takes its span lock once, not per key.
+                span.set_attributes(attrs)
+            self._end(frame, error, error_type)
+            if self.metering:
+                metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
+                if A.AGENT_NAME in frame.attributes:
+                    metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
+                if error is not None or error_type is not None:
+                    metric_attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+                self._agent_duration.record(perf_counter() - frame.start, metric_attrs,
+                                            frame.context)
+        except Exception:  # noqa: BLE001
+            report("finish_agent")
+
+    # -- rounds ----------------------------------------------------------
+    def start_step(self, frame: AgentInvocation) -> StepInvocation | None:
+        """End the frame's open round, if any, and open the next one."""
+        try:
+            if frame.ended:
+                return None
+            if frame.step is not None:
+                self.finish_step(frame)
+            frame.rounds += 1
+            span = self._start(A.STEP_SPAN_NAME, SpanKind.INTERNAL, frame.context,
+                               {A.OPERATION_NAME: A.OP_REACT, A.REACT_ROUND: frame.rounds})
+            step = StepInvocation(span, _set_span_in_context(span, frame.context),
+                                  perf_counter(), frame.rounds)
+            frame.step = step
+            return step
+        except Exception:  # noqa: BLE001
+            report("start_step")
+            return None
+
+    def finish_step(self, frame: AgentInvocation, *, error: BaseException | None = None,
+                    finish_reason: str | None = None) -> None:
+        try:
+            step = frame.step
+            if step is None:
+                return
+            frame.step = None
+            # Reasons may come from the runtime (bounded, valid UTF-8).
+            reason = _clean(finish_reason or step.finish_reason)
+            if reason is None and error is not None:
+                reason = A.FINISH_CANCELLED if _is_cancellation(error) else A.FINISH_ERROR
+            if reason and step.span.is_recording():
+                step.span.set_attribute(A.REACT_FINISH_REASON, reason)
+            self._end(step, error, None)
+        except Exception:  # noqa: BLE001
+            report("finish_step")

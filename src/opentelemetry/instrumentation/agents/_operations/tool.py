@@ -1,0 +1,100 @@
+"""`execute_tool` spans: one per tool call."""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+from weakref import ref as _ref
+
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import SpanKind
+
+from .. import attributes as A
+from .._invocations import (
+    TOOL_KEY,
+    ToolInvocation,
+)
+from .._safety import error_type as _error_type
+from .._safety import report
+from ._base import (
+    DURATION_BUCKETS,
+    HandlerBase,
+    _clean,
+    _context_with,
+    _get_current_span,
+)
+
+
+class ToolOperations(HandlerBase):
+    """Tool calls."""
+
+    def _create_instruments(self, meter: Meter) -> None:
+        super()._create_instruments(meter)
+        self._tool_duration = meter.create_histogram(
+            A.METRIC_TOOL_DURATION, unit="s",
+            description="Duration of tool calls",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+
+    # -- tool calls ------------------------------------------------------
+    def start_tool(self, name: str | None, *, call_id: str | None = None,
+                   tool_type: str | None = "function", description: str | None = None,
+                   arguments: Any = None) -> ToolInvocation | None:
+        try:
+            if not self.enabled:
+                return None
+            parent, frame = self.child_parent()
+            if parent is None:
+                return None
+            if frame is not None and frame.step is None and not frame.ended \
+                    and _get_current_span(parent) is frame.span:
+                # A tool run without a model call first (say, resuming after a
+                # user confirmation) still belongs to a round of its own.
+                self.start_step(frame)
+                parent, frame = self.child_parent()
+            name = _clean(name)
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
+            if name:
+                attrs[A.TOOL_NAME] = name
+            call_id = _clean(call_id)
+            if call_id:
+                attrs[A.TOOL_CALL_ID] = call_id
+            if tool_type:
+                attrs[A.TOOL_TYPE] = tool_type
+            description = _clean(description)
+            if description:
+                attrs["gen_ai.tool.description"] = description
+            span = self._start(f"execute_tool {name}" if name else "execute_tool",
+                               SpanKind.INTERNAL, parent, attrs)
+            if self.capture_content and arguments is not None and span.is_recording():
+                text = self._content("tool", A.TOOL_CALL_ARGUMENTS, arguments)
+                if text is not None:
+                    span.set_attribute(A.TOOL_CALL_ARGUMENTS, text)
+            inv = ToolInvocation(span, parent, perf_counter(), frame, attrs)
+            inv.context = _context_with(parent, span, TOOL_KEY, _ref(inv))
+            return inv
+        except Exception:  # noqa: BLE001
+            report("start_tool")
+            return None
+
+    def finish_tool(self, inv: ToolInvocation, *, result: Any = None,
+                    error: BaseException | None = None, error_type: str | None = None) -> None:
+        try:
+            if inv.ended:
+                return
+            if error_type is None and error is None:
+                error_type = inv.error_type
+            if self.capture_content and result is not None and inv.span.is_recording():
+                text = self._content("tool", A.TOOL_CALL_RESULT, result)
+                if text is not None:
+                    inv.span.set_attribute(A.TOOL_CALL_RESULT, text)
+            self._end(inv, error, error_type)
+            if self.metering:
+                attrs = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
+                if A.TOOL_NAME in inv.attributes:
+                    attrs[A.TOOL_NAME] = inv.attributes[A.TOOL_NAME]
+                if error is not None or error_type is not None:
+                    attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+                self._tool_duration.record(perf_counter() - inv.start, attrs, inv.context)
+        except Exception:  # noqa: BLE001
+            report("finish_tool")
+
