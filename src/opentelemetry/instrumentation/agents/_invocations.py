@@ -127,3 +127,21 @@ def current_frame(ctx: Context | None = None) -> AgentInvocation | None:
 def current_tool(ctx: Context | None = None) -> ToolInvocation | None:
     """The tool call whose code is running now, if we traced it."""
     return held(TOOL_KEY, ctx)
+
+
+class EmbeddingsInvocation(_Invocation):
+    __slots__ = ("attributes",)
+
+    def __init__(self, span: Span, context: Context, start: float,
+                 attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.attributes = attributes
+
+
+class RetrievalInvocation(_Invocation):
+    __slots__ = ("attributes",)
+
+    def __init__(self, span: Span, context: Context, start: float,
+                 attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.attributes = attributes

@@ -81,3 +81,43 @@ METRIC_TOOL_DURATION = "agents.tool.duration"
 
 TOKEN_TYPE_INPUT = _gen_ai.GenAiTokenTypeValues.INPUT.value
 TOKEN_TYPE_OUTPUT = _gen_ai.GenAiTokenTypeValues.COMPLETION.value  # "output"
+
+# -- embeddings, retrieval, workflows, human in the loop, compression --------
+EMBEDDINGS_DIMENSION_COUNT = _gen_ai.GEN_AI_EMBEDDINGS_DIMENSION_COUNT
+DATA_SOURCE_ID = _gen_ai.GEN_AI_DATA_SOURCE_ID
+REQUEST_TOP_K = _gen_ai.GEN_AI_REQUEST_TOP_K
+RETRIEVAL_QUERY_TEXT = _gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT
+RETRIEVAL_DOCUMENTS = _gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS
+OP_EMBEDDINGS = _gen_ai.GenAiOperationNameValues.EMBEDDINGS.value
+OP_RETRIEVAL = _gen_ai.GenAiOperationNameValues.RETRIEVAL.value
+
+EMBEDDINGS_INPUT_COUNT = "agents.embeddings.input_count"
+"""How many inputs one embeddings call embedded."""
+EMBEDDINGS_CACHE_HIT = "agents.embeddings.cache_hit"
+"""True when the runtime answered the embeddings call from its embedding cache."""
+RETRIEVAL_DOCUMENTS_COUNT = "agents.retrieval.documents.count"
+"""How many documents (chunks) one retrieval returned."""
+WORKFLOW_MEMBERS = "agents.workflow.members"
+"""Names of the agents a workflow (pipeline, team, hub) runs."""
+WORKFLOW_TYPE = "agents.workflow.type"
+"""The runtime's kind of workflow (TeamPipeline, GoalPipeline, MsgHub, ...)."""
+REPLY_ID = "agents.agent.reply_id"
+"""The runtime's id of one logical reply; a reply that paused for a human or
+an external tool and its continuation share it."""
+AGENT_PENDING_TOOL_CALLS = "agents.agent.pending_tool_calls"
+"""JSON list of ``{"id", "name"}`` of the tool calls a paused reply waits on."""
+AGENT_PENDING_REASON = "agents.agent.pending_reason"
+"""Why a reply paused: ``user_confirmation`` or ``external_execution``."""
+AGENT_RESUMED_WITH = "agents.agent.resumed_with"
+"""What a continuation reply was given: ``user_confirmation`` or
+``external_execution`` (the result of an earlier pause)."""
+TOOL_EXTERNAL = "agents.tool.external_execution"
+"""True on a tool span whose result came from outside the agent (external
+execution), not from a tool the agent ran."""
+CHAT_COMPRESSION = "agents.chat.context_compression"
+"""True on a model call made to summarize (compress) the agent's context."""
+AGENT_COMPRESSIONS = "agents.agent.context_compressions"
+"""How many times the agent compressed its context during the invocation."""
+
+FINISH_USER_CONFIRMATION = "user_confirmation"
+FINISH_EXTERNAL_EXECUTION = "external_execution"

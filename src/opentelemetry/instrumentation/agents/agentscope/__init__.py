@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from importlib import metadata
+from importlib import import_module, metadata
 
 from .._handler import TelemetryHandler
 from .._instrumentor import RuntimeInstrumentor
@@ -33,6 +33,11 @@ from ..package import AGENTSCOPE
 _logger = logging.getLogger(__name__)
 
 __all__ = ["AgentScopeInstrumentor"]
+
+# More of each line's surface, one module per concern; each has an
+# `install(patcher, handler)` that only registers class-level patches.
+_V2_EXTRAS = ("._v2_rag",)
+_V1_EXTRAS = ("._v1_rag",)
 
 
 def _major_version() -> int | None:
@@ -60,10 +65,14 @@ class AgentScopeInstrumentor(RuntimeInstrumentor):
             from ._v2 import install
 
             self._cleanup = install(patcher, handler)
+            for extra in _V2_EXTRAS:
+                import_module(extra, __name__).install(patcher, handler)
         elif major == 1:
             from ._v1 import install
 
             self._cleanup = install(patcher, handler)
+            for extra in _V1_EXTRAS:
+                import_module(extra, __name__).install(patcher, handler)
         else:
             _logger.warning("agentscope %s is not supported by this version of "
                             "opentelemetry-instrumentation-agents", major)

@@ -13,8 +13,9 @@ from typing import Any
 class ProviderNames:
     """Callable: model -> provider name, or None for a class outside the table."""
 
-    def __init__(self, by_module: dict[str, str]) -> None:
+    def __init__(self, by_module: dict[str, str], package: str = "model") -> None:
         self._by_module = by_module
+        self._package = package
         self._cache: dict[type, str | None] = {}
 
     def __call__(self, model: Any) -> str | None:
@@ -27,7 +28,7 @@ class ProviderNames:
         # A user's subclass of a provider's model still names that provider.
         for klass in cls.__mro__:
             parts = klass.__module__.split(".")
-            if parts[:2] == ["agentscope", "model"] and len(parts) > 2 \
+            if parts[:2] == ["agentscope", self._package] and len(parts) > 2 \
                     and parts[2] in self._by_module:
                 found = self._by_module[parts[2]]
                 break

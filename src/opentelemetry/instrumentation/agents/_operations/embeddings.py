@@ -1,0 +1,115 @@
+"""`embeddings {model}` spans: one per embedding model call, with the
+GenAI client metrics the conventions define for it."""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import SpanKind
+
+from .. import attributes as A
+from .._invocations import EmbeddingsInvocation
+from .._safety import error_type as _error_type
+from .._safety import report
+from ._base import (
+    DURATION_BUCKETS,
+    TOKEN_BUCKETS,
+    HandlerBase,
+    _as_int,
+    _clean,
+    _set_span_in_context,
+)
+
+
+class EmbeddingsOperations(HandlerBase):
+    """Embedding model calls."""
+
+    def _create_instruments(self, meter: Meter) -> None:
+        super()._create_instruments(meter)
+        # The same two instruments as model calls (the conventions define
+        # them for every GenAI client operation); created here only when no
+        # chat mixin made them already, so one meter never registers them twice.
+        if getattr(self, "_token_usage", None) is None:
+            self._token_usage = meter.create_histogram(
+                A.METRIC_TOKEN_USAGE, unit="{token}",
+                description="Number of input and output tokens used.",
+                explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
+        if getattr(self, "_operation_duration", None) is None:
+            self._operation_duration = meter.create_histogram(
+                A.METRIC_OPERATION_DURATION, unit="s",
+                description="GenAI operation duration.",
+                explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+
+    def start_embeddings(self, *, request_model: str | None, provider: str | None = None,
+                         dimensions: int | None = None,
+                         input_count: int | None = None) -> EmbeddingsInvocation | None:
+        """Open an `embeddings` span where the call is made; None when not tracing."""
+        try:
+            if not self.enabled:
+                return None
+            parent, _frame = self.child_parent()
+            if parent is None:
+                return None
+            request_model = _clean(request_model)
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_EMBEDDINGS}
+            provider = _clean(provider)
+            if provider:
+                attrs[A.PROVIDER_NAME] = provider
+            if request_model:
+                attrs[A.REQUEST_MODEL] = request_model
+            span_attrs = dict(attrs)
+            dimensions = _as_int(dimensions)
+            if dimensions is not None:
+                span_attrs[A.EMBEDDINGS_DIMENSION_COUNT] = dimensions
+            input_count = _as_int(input_count)
+            if input_count is not None:
+                span_attrs[A.EMBEDDINGS_INPUT_COUNT] = input_count
+            name = f"{A.OP_EMBEDDINGS} {request_model}" if request_model else A.OP_EMBEDDINGS
+            span = self._start(name, SpanKind.CLIENT, parent, span_attrs)
+            return EmbeddingsInvocation(span, _set_span_in_context(span, parent),
+                                        perf_counter(), attrs)
+        except Exception:  # noqa: BLE001
+            report("start_embeddings")
+            return None
+
+    def finish_embeddings(self, inv: EmbeddingsInvocation, *,
+                          input_tokens: int | None = None,
+                          dimensions: int | None = None, cache_hit: bool | None = None,
+                          response_model: str | None = None,
+                          error: BaseException | None = None,
+                          error_type: str | None = None) -> None:
+        try:
+            if inv.ended:
+                return
+            input_tokens = _as_int(input_tokens)
+            span = inv.span
+            if span.is_recording():
+                attrs: dict[str, Any] = {}
+                if input_tokens is not None:
+                    attrs[A.USAGE_INPUT_TOKENS] = input_tokens
+                dimensions = _as_int(dimensions)
+                if dimensions is not None:
+                    attrs[A.EMBEDDINGS_DIMENSION_COUNT] = dimensions
+                if cache_hit is not None:
+                    attrs[A.EMBEDDINGS_CACHE_HIT] = bool(cache_hit)
+                response_model = _clean(response_model)
+                if response_model:
+                    attrs[A.RESPONSE_MODEL] = response_model
+                if attrs:
+                    span.set_attributes(attrs)
+            self._end(inv, error, error_type)
+            if self.metering:
+                metric_attrs = dict(inv.attributes)
+                if input_tokens is not None:
+                    self._token_usage.record(
+                        input_tokens, {**metric_attrs, A.TOKEN_TYPE: A.TOKEN_TYPE_INPUT},
+                        inv.context)
+                err = error_type or (_error_type(error) if error is not None else None)
+                if err:
+                    metric_attrs[A.ERROR_TYPE] = err
+                self._operation_duration.record(perf_counter() - inv.start, metric_attrs,
+                                                inv.context)
+        except Exception:  # noqa: BLE001
+            report("finish_embeddings")

@@ -1,0 +1,73 @@
+"""`retrieval {data source}` spans: one per knowledge-base search."""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from opentelemetry.trace import SpanKind
+
+from .. import attributes as A
+from .._invocations import RetrievalInvocation
+from .._safety import report
+from ._base import (
+    HandlerBase,
+    _as_int,
+    _clean,
+    _set_span_in_context,
+)
+
+
+class RetrievalOperations(HandlerBase):
+    """Knowledge-base retrievals (the embedding call they make nests inside)."""
+
+    def start_retrieval(self, data_source: str | None, *, top_k: int | None = None,
+                        query: Any = None) -> RetrievalInvocation | None:
+        """Open a `retrieval` span where the search is made; None when not tracing.
+
+        `query` is recorded only under content capture.
+        """
+        try:
+            if not self.enabled:
+                return None
+            parent, _frame = self.child_parent()
+            if parent is None:
+                return None
+            data_source = _clean(data_source)
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_RETRIEVAL}
+            if data_source:
+                attrs[A.DATA_SOURCE_ID] = data_source
+            top_k = _as_int(top_k)
+            if top_k is not None:
+                attrs[A.REQUEST_TOP_K] = top_k
+            name = f"{A.OP_RETRIEVAL} {data_source}" if data_source else A.OP_RETRIEVAL
+            span = self._start(name, SpanKind.CLIENT, parent, attrs)
+            if self.capture_content and query is not None and span.is_recording():
+                text = self._content("retrieval", A.RETRIEVAL_QUERY_TEXT, query)
+                if text is not None:
+                    span.set_attribute(A.RETRIEVAL_QUERY_TEXT, text)
+            return RetrievalInvocation(span, _set_span_in_context(span, parent),
+                                       perf_counter(), attrs)
+        except Exception:  # noqa: BLE001
+            report("start_retrieval")
+            return None
+
+    def finish_retrieval(self, inv: RetrievalInvocation, *, documents_count: int | None = None,
+                         documents: Any = None, error: BaseException | None = None,
+                         error_type: str | None = None) -> None:
+        """End a retrieval; `documents` is recorded only under content capture."""
+        try:
+            if inv.ended:
+                return
+            span = inv.span
+            if span.is_recording():
+                count = _as_int(documents_count)
+                if count is not None:
+                    span.set_attribute(A.RETRIEVAL_DOCUMENTS_COUNT, count)
+                if self.capture_content and documents is not None:
+                    text = self._content("retrieval", A.RETRIEVAL_DOCUMENTS, documents)
+                    if text is not None:
+                        span.set_attribute(A.RETRIEVAL_DOCUMENTS, text)
+            self._end(inv, error, error_type)
+        except Exception:  # noqa: BLE001
+            report("finish_retrieval")
