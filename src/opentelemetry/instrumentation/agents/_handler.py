@@ -16,6 +16,7 @@ from ._operations._base import DURATION_BUCKETS, TOKEN_BUCKETS
 from ._operations.agent import AgentOperations
 from ._operations.chat import ChatOperations
 from ._operations.embeddings import EmbeddingsOperations
+from ._operations.hitl import HitlOperations
 from ._operations.retrieval import RetrievalOperations
 from ._operations.tool import ToolOperations
 from ._operations.workflow import WorkflowOperations
@@ -23,6 +24,7 @@ from ._operations.workflow import WorkflowOperations
 __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "TelemetryHandler"]
 
 
-class TelemetryHandler(AgentOperations, EmbeddingsOperations, RetrievalOperations,
-                       ChatOperations, ToolOperations, WorkflowOperations):
+class TelemetryHandler(AgentOperations, HitlOperations, EmbeddingsOperations,
+                       RetrievalOperations, ChatOperations, ToolOperations,
+                       WorkflowOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

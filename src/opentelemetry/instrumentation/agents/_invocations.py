@@ -45,6 +45,7 @@ class AgentInvocation(_Invocation):
 
     __slots__ = (
         "attributes",
+        "extra",
         "finish_reason",
         "input_tokens",
         "max_iterations_reached",
@@ -67,6 +68,9 @@ class AgentInvocation(_Invocation):
         self.output_tokens = 0
         self.max_iterations_reached = False
         self.finish_reason: str | None = None
+        # Attributes an adapter learns during the invocation (why it paused,
+        # the runtime's reply id, ...), set on the span when it ends.
+        self.extra: dict[str, Any] | None = None
 
 
 class StepInvocation(_Invocation):

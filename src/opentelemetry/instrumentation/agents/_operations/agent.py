@@ -104,6 +104,9 @@ class AgentOperations(HandlerBase):
                     attrs[A.AGENT_FINISH_REASON] = finish_reason
                 if stream_closed_early:
                     attrs[A.STREAM_CLOSED_EARLY] = True
+                if frame.extra:
+                    # Keys starting with "_" are an adapter's working notes.
+                    attrs.update((k, v) for k, v in frame.extra.items() if k[0] != "_")
                 if self.capture_content and output_value is not None:
                     text = self._content("agent", A.OUTPUT_MESSAGES, output_value)
                     if text is not None:

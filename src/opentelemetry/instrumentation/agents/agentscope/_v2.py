@@ -35,7 +35,7 @@ from .._invocations import (
 from .._patching import Patcher
 from .._safety import report
 from .._streams import trace_async_stream
-from . import _messages
+from . import _messages, _v2_hitl
 from ._providers import ProviderNames
 
 _attach = otel_context.attach
@@ -160,7 +160,7 @@ def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dic
         state = getattr(agent, "state", None)
         react = getattr(agent, "react_config", None)
         inputs = args[0] if args else kwargs.get("inputs")
-        return handler.start_agent(
+        frame = handler.start_agent(
             agent, getattr(agent, "name", None),
             conversation_id=getattr(state, "session_id", None),
             provider=_provider(model) if model is not None else None,
@@ -168,6 +168,10 @@ def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dic
             max_iterations=getattr(react, "max_iters", None),
             input_value=_messages.convert(inputs) if handler.capture_content else None,
         )
+        if frame is not None and hasattr(inputs, "reply_id"):
+            # A confirmation or external results for a paused reply.
+            _v2_hitl.resumed(handler, frame, inputs)
+        return frame
     except Exception:  # noqa: BLE001
         report("agentscope reply start")
         return None
@@ -214,6 +218,7 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
     _end_abandoned(streams, None)
     try:
         err = _record_outcome(frame, getattr(result, "finished_reason", None))
+        handler.note_reply_id(frame, getattr(result, "id", None))
         handler.finish_agent(
             frame, error_type=err,
             output_value=_messages.reply(result) if handler.capture_content else None)
@@ -238,6 +243,7 @@ class _ReplyStream:
     def on_item(self, item: Any) -> None:
         if type(item) is self.reply_end:
             self.outcome_type = _record_outcome(self.frame, item.finished_reason)
+            self.handler.note_reply_id(self.frame, item.reply_id)
         elif self.text is not None:
             kind = getattr(item, "type", None)
             if kind == "TEXT_BLOCK_DELTA":

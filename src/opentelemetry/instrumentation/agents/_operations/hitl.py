@@ -1,0 +1,120 @@
+"""Replies that pause for a human or an external tool, and their continuations.
+
+A runtime may end an agent invocation waiting for a user's confirmation of
+a tool call, or for a tool that something outside the agent executes; a
+later invocation delivers the answer and carries on the same logical reply.
+The first invocation's span says why it stopped and which tool calls are
+pending; the continuation's span names the same reply id and links to the
+first, and the results that came from outside get tool spans of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from opentelemetry.trace import SpanContext
+
+from .. import attributes as A
+from .._invocations import AgentInvocation
+from .._safety import report
+from ._base import HandlerBase, _clean
+
+# Paused replies remembered for linking their continuation; bounded, so a
+# reply never continued costs nothing for long.
+_PARKED_LIMIT = 4096
+
+
+class HitlOperations(HandlerBase):
+    """Paused replies (user confirmation, external execution) and continuations."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parked: OrderedDict[str, SpanContext] = OrderedDict()
+        self._parked_lock = threading.Lock()
+
+    def _parked_replies(self) -> OrderedDict[str, SpanContext]:
+        return self._parked
+
+    def note_reply_id(self, frame: AgentInvocation, reply_id: Any) -> None:
+        """The runtime's id of the logical reply this invocation belongs to."""
+        try:
+            if frame.ended or not frame.span.is_recording():
+                return
+            reply_id = _clean(reply_id)
+            if reply_id:
+                extra = frame.extra if frame.extra is not None else {}
+                extra[A.REPLY_ID] = reply_id
+                frame.extra = extra
+        except Exception:  # noqa: BLE001
+            report("note_reply_id")
+
+    def note_pending(self, frame: AgentInvocation, reason: str, reply_id: Any,
+                     tool_calls: Iterable[tuple[Any, Any]]) -> None:
+        """The invocation is pausing: `reason` and the `(id, name)` calls it waits on."""
+        try:
+            if frame.ended:
+                return
+            extra = frame.extra if frame.extra is not None else {}
+            pending = extra.get("_pending")
+            if pending is None:
+                pending = extra["_pending"] = []
+            for call_id, name in tool_calls:
+                pending.append({"id": _clean(call_id) or "", "name": _clean(name) or ""})
+            reasons = extra.get("_reasons") or []
+            if reason not in reasons:
+                reasons.append(reason)
+            extra["_reasons"] = reasons
+            extra[A.AGENT_PENDING_REASON] = reasons[0] if len(reasons) == 1 else reasons
+            extra[A.AGENT_PENDING_TOOL_CALLS] = json.dumps(pending, ensure_ascii=False)
+            frame.extra = extra
+            frame.finish_reason = reasons[0]
+            self.note_reply_id(frame, reply_id)
+            reply_id = _clean(reply_id)
+            if reply_id:
+                parked = self._parked_replies()
+                with self._parked_lock:
+                    parked[reply_id] = frame.span.get_span_context()
+                    parked.move_to_end(reply_id)
+                    while len(parked) > _PARKED_LIMIT:
+                        parked.popitem(last=False)
+        except Exception:  # noqa: BLE001
+            report("note_pending")
+
+    def note_resumed(self, frame: AgentInvocation, resumed_with: str, reply_id: Any) -> None:
+        """This invocation continues the paused reply `reply_id`: say so and link to it."""
+        try:
+            if frame.ended:
+                return
+            self.note_reply_id(frame, reply_id)
+            extra = frame.extra if frame.extra is not None else {}
+            extra[A.AGENT_RESUMED_WITH] = resumed_with
+            frame.extra = extra
+            reply_id = _clean(reply_id)
+            if not reply_id:
+                return
+            parked = self._parked_replies()
+            with self._parked_lock:
+                earlier = parked.pop(reply_id, None)
+            if earlier is not None and earlier.is_valid and frame.span.is_recording():
+                frame.span.add_link(earlier, {A.REPLY_ID: reply_id,
+                                              A.AGENT_RESUMED_WITH: resumed_with})
+        except Exception:  # noqa: BLE001
+            report("note_resumed")
+
+    def external_tool_result(self, name: Any, *, call_id: Any = None, result: Any = None,
+                             error_type: str | None = None) -> None:
+        """A tool result that came from outside: a tool span marked as such, where
+        the invocation stands now (the caller has its context current)."""
+        try:
+            inv = self.start_tool(name, call_id=call_id)  # type: ignore[attr-defined]
+            if inv is None:
+                return
+            if inv.span.is_recording():
+                inv.span.set_attribute(A.TOOL_EXTERNAL, True)
+            self.finish_tool(inv, result=result, error_type=error_type)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001
+            report("external_tool_result")

@@ -1,0 +1,69 @@
+"""Workflow spans around AgentScope pipelines; shared by both lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from .. import attributes as A
+from .._handler import TelemetryHandler
+from .._safety import report
+from .._streams import trace_async_stream
+
+_attach = otel_context.attach
+_detach = otel_context.detach
+
+
+def start(handler: TelemetryHandler, name: Any, kind: str, members: Iterable[Any]) -> Any:
+    """Open the `invoke_workflow` span of one pipeline run (None: not tracing)."""
+    try:
+        names = [str(getattr(agent, "name", "") or "") for agent in members]
+        return handler.start_workflow(name, extra={A.WORKFLOW_TYPE: kind,
+                                                   A.WORKFLOW_MEMBERS: names})
+    except Exception:  # noqa: BLE001
+        report("agentscope workflow start")
+        return None
+
+
+class _WorkflowStream:
+    __slots__ = ("context", "handler", "inv")
+
+    def __init__(self, handler: TelemetryHandler, inv: Any) -> None:
+        self.handler = handler
+        self.inv = inv
+        self.context = inv.context
+
+    def on_item(self, item: Any) -> None:
+        pass
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        self.handler.finish_workflow(self.inv, error=error)
+
+
+def streamed(handler: TelemetryHandler, source: Any, begin: Any) -> Any:
+    """`source` (an async generator) traced as one workflow run.
+
+    The workflow's context is current while the pipeline runs each step, so
+    the agents it drives, and the tasks it starts for them, nest under it.
+    """
+    def observer() -> _WorkflowStream | None:
+        inv = begin()
+        return _WorkflowStream(handler, inv) if inv is not None else None
+
+    return trace_async_stream(source, observer, observe_items=False)
+
+
+async def awaited(handler: TelemetryHandler, inv: Any, call: Any) -> Any:
+    """Await `call` (a coroutine) as one workflow run."""
+    token = _attach(inv.context)
+    try:
+        result = await call
+    except BaseException as exc:
+        _detach(token)
+        handler.finish_workflow(inv, error=exc)
+        raise
+    _detach(token)
+    handler.finish_workflow(inv)
+    return result
