@@ -45,7 +45,8 @@ class Patcher:
         self._lock = threading.RLock()
         self._active = False
         self._hooked: set[str] = set()
-        self._plans: dict[str, Callable[[ModuleType], None]] = {}
+        # Several concerns may patch one module: each registers its own plan.
+        self._plans: dict[str, list[Callable[[ModuleType], None]]] = {}
         self._patched: list[tuple[Any, str]] = []
 
     @property
@@ -56,7 +57,8 @@ class Patcher:
         """Run `apply(module)` once `module_name` is imported (now, if it is)."""
         with self._lock:
             self._active = True
-            self._plans[module_name] = apply
+            plans = self._plans.setdefault(module_name, [])
+            plans.append(apply)
             if module_name in self._hooked:
                 # wrapt keeps hooks forever; ours is already registered and
                 # consults `_plans`, so re-instrumenting only re-applies.
@@ -64,7 +66,7 @@ class Patcher:
 
                 module = sys.modules.get(module_name)
                 if module is not None:
-                    self._run(module_name, module)
+                    self._apply(module_name, module, apply)
                 return
             self._hooked.add(module_name)
         wrapt.register_post_import_hook(
@@ -74,13 +76,15 @@ class Patcher:
         with self._lock:
             if not self._active:
                 return
-            apply = self._plans.get(module_name)
-            if apply is None:
-                return
-            try:
-                apply(module)
-            except Exception:  # noqa: BLE001 - an unexpected runtime version stays unpatched
-                report(f"patching {module_name}")
+            for apply in list(self._plans.get(module_name, ())):
+                self._apply(module_name, module, apply)
+
+    def _apply(self, module_name: str, module: ModuleType,
+               apply: Callable[[ModuleType], None]) -> None:
+        try:
+            apply(module)
+        except Exception:  # noqa: BLE001 - an unexpected runtime version stays unpatched
+            report(f"patching {module_name}")
 
     def wrap(self, module: Any, path: str, wrapper: Wrapper) -> bool:
         """Wrap `module.path` (e.g. ``"Agent.reply"``) unless we already did.
