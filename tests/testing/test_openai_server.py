@@ -448,7 +448,7 @@ def test_malformed_requests_get_400_and_server_keeps_serving() -> None:
 
 def test_unknown_paths_get_openai_shaped_404() -> None:
     with ScriptedOpenAIServer([text("x")]) as server:
-        for method, path in [("GET", "/v1/embeddings"), ("POST", "/v1/responses"), ("DELETE", "/")]:
+        for method, path in [("GET", "/v1/embeddings"), ("POST", "/v1/completions"), ("DELETE", "/")]:
             status, _, body = raw_request(server, method, path, b"{}")
             assert status == 404
             problem = json.loads(body)["error"]
@@ -669,3 +669,43 @@ def test_marker_last_follows_the_latest_prompt_in_a_shared_history():
         assert reply.choices[0].message.content == "a1 a"
     with pytest.raises(ValueError, match="marker"):
         ScriptedOpenAIServer(scripts, marker="middle")
+
+
+def test_usage_details_in_chat_completions() -> None:
+    script = {"u1": [text("x", usage=(50, 20), cache_read_tokens=40, reasoning_tokens=12)],
+              "u2": [text("y")]}
+    with ScriptedOpenAIServer(script) as server:
+        client = client_for(server)
+        reply = client.chat.completions.create(model=MODEL, messages=[user("u1")])
+        chunks = list(client.chat.completions.create(
+            model=MODEL, messages=[user("u1")], stream=True,
+            stream_options={"include_usage": True},
+        ))
+        plain = client.chat.completions.create(model=MODEL, messages=[user("u2")])
+    for usage in (reply.usage, chunks[-1].usage):
+        assert (usage.prompt_tokens, usage.completion_tokens) == (50, 20)
+        assert usage.prompt_tokens_details.cached_tokens == 40
+        assert usage.completion_tokens_details.reasoning_tokens == 12
+    # Details the turn does not set are not sent at all.
+    assert plain.usage.prompt_tokens_details is None
+    assert plain.usage.completion_tokens_details is None
+
+
+def test_first_chunk_delay_comes_after_the_headers() -> None:
+    with ScriptedOpenAIServer([text("late start", first_chunk_delay=0.3)]) as server:
+        client = client_for(server)
+        started = time.perf_counter()
+        stream = client.chat.completions.create(model=MODEL, messages=[user("d1")], stream=True)
+        headers_at = time.perf_counter() - started
+        first = next(iter(stream))
+        first_at = time.perf_counter() - started
+        stream.close()
+    assert headers_at < 0.2 and first_at >= 0.3
+    assert first.choices[0].delta.role == "assistant"
+
+
+def test_turn_rejects_negative_usage_details() -> None:
+    with pytest.raises(ValueError):
+        text("x", reasoning_tokens=-1)
+    with pytest.raises(ValueError):
+        text("x", first_chunk_delay=-0.1)
