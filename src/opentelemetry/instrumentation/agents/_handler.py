@@ -15,6 +15,7 @@ from __future__ import annotations
 from ._operations._base import DURATION_BUCKETS, TOKEN_BUCKETS
 from ._operations.agent import AgentOperations
 from ._operations.chat import ChatOperations
+from ._operations.compression import CompressionOperations
 from ._operations.embeddings import EmbeddingsOperations
 from ._operations.hitl import HitlOperations
 from ._operations.retrieval import RetrievalOperations
@@ -24,7 +25,7 @@ from ._operations.workflow import WorkflowOperations
 __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "TelemetryHandler"]
 
 
-class TelemetryHandler(AgentOperations, HitlOperations, EmbeddingsOperations,
-                       RetrievalOperations, ChatOperations, ToolOperations,
-                       WorkflowOperations):
+class TelemetryHandler(AgentOperations, HitlOperations, CompressionOperations,
+                       EmbeddingsOperations, RetrievalOperations, ChatOperations,
+                       ToolOperations, WorkflowOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

@@ -42,7 +42,10 @@ class ChatOperations(HandlerBase):
     # -- model calls -----------------------------------------------------
     def start_chat(self, *, request_model: str | None, provider: str | None = None,
                    stream: bool | None = None, input_messages: Any = None,
-                   system_instructions: Any = None) -> ChatInvocation | None:
+                   system_instructions: Any = None,
+                   compression: bool = False) -> ChatInvocation | None:
+        """Open a `chat` span; `compression` marks a call that summarizes the
+        agent's context (it sits under the agent span, outside any round)."""
         try:
             if not self.enabled:
                 return None
@@ -51,6 +54,16 @@ class ChatOperations(HandlerBase):
                 return None
             request_model = _clean(request_model)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_CHAT}
+            if frame is not None:
+                # Every span of an invocation names its conversation, as the
+                # conventions allow (and as AgentScope's own tracer does).
+                conversation = frame.attributes.get(A.CONVERSATION_ID)
+                if conversation:
+                    attrs[A.CONVERSATION_ID] = conversation
+            if compression:
+                attrs[A.CHAT_COMPRESSION] = True
+                if frame is not None:
+                    parent = frame.context
             provider = _clean(provider)
             if provider:
                 attrs[A.PROVIDER_NAME] = provider
@@ -117,7 +130,7 @@ class ChatOperations(HandlerBase):
                         frame.input_tokens += int(input_tokens or 0)
                         frame.output_tokens += int(output_tokens or 0)
                 step = frame.step
-                if step is not None:
+                if step is not None and A.CHAT_COMPRESSION not in inv.attributes:
                     if error is not None:
                         step.finish_reason = (A.FINISH_CANCELLED if _is_cancellation(error)
                                               else A.FINISH_ERROR)

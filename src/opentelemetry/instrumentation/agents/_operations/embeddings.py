@@ -49,7 +49,7 @@ class EmbeddingsOperations(HandlerBase):
         try:
             if not self.enabled:
                 return None
-            parent, _frame = self.child_parent()
+            parent, frame = self.child_parent()
             if parent is None:
                 return None
             request_model = _clean(request_model)
@@ -60,6 +60,10 @@ class EmbeddingsOperations(HandlerBase):
             if request_model:
                 attrs[A.REQUEST_MODEL] = request_model
             span_attrs = dict(attrs)
+            if frame is not None:
+                conversation = frame.attributes.get(A.CONVERSATION_ID)
+                if conversation:
+                    span_attrs[A.CONVERSATION_ID] = conversation
             dimensions = _as_int(dimensions)
             if dimensions is not None:
                 span_attrs[A.EMBEDDINGS_DIMENSION_COUNT] = dimensions

@@ -30,13 +30,17 @@ class RetrievalOperations(HandlerBase):
         try:
             if not self.enabled:
                 return None
-            parent, _frame = self.child_parent()
+            parent, frame = self.child_parent()
             if parent is None:
                 return None
             data_source = _clean(data_source)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_RETRIEVAL}
             if data_source:
                 attrs[A.DATA_SOURCE_ID] = data_source
+            if frame is not None:
+                conversation = frame.attributes.get(A.CONVERSATION_ID)
+                if conversation:
+                    attrs[A.CONVERSATION_ID] = conversation
             top_k = _as_int(top_k)
             if top_k is not None:
                 attrs[A.REQUEST_TOP_K] = top_k

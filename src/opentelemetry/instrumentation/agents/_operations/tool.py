@@ -55,6 +55,10 @@ class ToolOperations(HandlerBase):
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
             if name:
                 attrs[A.TOOL_NAME] = name
+            if frame is not None:
+                conversation = frame.attributes.get(A.CONVERSATION_ID)
+                if conversation:
+                    attrs[A.CONVERSATION_ID] = conversation
             call_id = _clean(call_id)
             if call_id:
                 attrs[A.TOOL_CALL_ID] = call_id
