@@ -118,3 +118,63 @@ async def test_agent_retrieves_before_reasoning(instrumented, exporter, detector
             chat scripted-model
     """)
     detector.assert_all_ended()
+
+
+_EMBEDDING_TRACING_SCRIPT = """
+import asyncio, json
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+
+import agentscope
+from agentscope.tracing import trace_embedding
+
+agentscope._config.trace_enabled = True  # what agentscope.init(tracing_url=...) turns on
+
+from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
+from opentelemetry.instrumentation.agents.testing.agentscope1_embedding import (
+    ScriptedTextEmbedding)
+
+
+class Traced(ScriptedTextEmbedding):
+    # As AgentScope's own embedding models are.
+    @trace_embedding
+    async def __call__(self, text, **kwargs):
+        return await super().__call__(text, **kwargs)
+
+
+def run():
+    exporter.clear()
+    asyncio.run(Traced()(["hello"]))
+    return sorted([s.name, s.instrumentation_scope.name] for s in exporter.get_finished_spans())
+
+
+theirs = run()
+AgentScopeInstrumentor().instrument()
+ours = run()
+AgentScopeInstrumentor().uninstrument()
+print(json.dumps({"theirs": theirs, "ours": ours}))
+"""
+
+
+def test_agentscope_embedding_tracing_adds_no_duplicate(tmp_path):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", _EMBEDDING_TRACING_SCRIPT],
+                         capture_output=True, text=True, timeout=120, cwd=root,
+                         env={**os.environ, "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    runs = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [scope for _, scope in runs["theirs"]] == ["agentscope"]
+    assert runs["ours"] == [["embeddings scripted-embedding",
+                             "opentelemetry.instrumentation.agents"]]

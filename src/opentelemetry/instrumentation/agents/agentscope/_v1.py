@@ -663,7 +663,7 @@ def _tracing_check(module: ModuleType):
     # decorator's code object: that identifies which decorator is asking.
     duplicates = frozenset(
         getattr(module, name)(_placeholder).__code__
-        for name in ("trace_reply", "trace_llm", "trace_toolkit")
+        for name in ("trace_reply", "trace_llm", "trace_toolkit", "trace_embedding")
         if callable(getattr(module, name, None)))
 
     def wrapper(wrapped, instance, args, kwargs):
