@@ -61,6 +61,7 @@ from .._registry import AgentRegistry
 from .._safety import error_type as _error_type
 from .._safety import report
 from .._streams import trace_async_stream
+from . import _v1_compression
 from . import _v1_messages as _messages
 from ._providers import ProviderNames
 
@@ -508,6 +509,7 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, model: An
             provider=_provider(model),
             stream=getattr(model, "stream", None),
             input_messages=inputs, system_instructions=system,
+            compression=_v1_compression.compressing(),
         )
     except Exception:  # noqa: BLE001
         report("agentscope model call start")
