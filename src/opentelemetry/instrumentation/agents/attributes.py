@@ -117,7 +117,7 @@ execution), not from a tool the agent ran."""
 CHAT_COMPRESSION = "agents.chat.context_compression"
 """True on a model call made to summarize (compress) the agent's context."""
 AGENT_COMPRESSIONS = "agents.agent.context_compressions"
-"""How many times the agent compressed its context during the invocation."""
+"""How many times the agent compressed (or tried to compress) its context."""
 
 FINISH_USER_CONFIRMATION = "user_confirmation"
 FINISH_EXTERNAL_EXECUTION = "external_execution"

@@ -86,7 +86,8 @@ class AgentOperations(HandlerBase):
 
     def finish_agent(self, frame: AgentInvocation, *, error: BaseException | None = None,
                      error_type: str | None = None, output_value: Any = None,
-                     stream_closed_early: bool = False) -> None:
+                     stream_closed_early: bool = False, reply_id: str | None = None) -> None:
+        """End the invocation; `reply_id` is the runtime's id of the logical reply."""
         try:
             if frame.ended:
                 return
@@ -104,6 +105,13 @@ class AgentOperations(HandlerBase):
                     attrs[A.AGENT_FINISH_REASON] = finish_reason
                 if stream_closed_early:
                     attrs[A.STREAM_CLOSED_EARLY] = True
+                if reply_id:
+                    # A runtime's generated id: checked cheaply, not cached as names are.
+                    if not (type(reply_id) is str and len(reply_id) <= 256
+                            and reply_id.isascii()):
+                        reply_id = _clean(reply_id)
+                    if reply_id:
+                        attrs[A.REPLY_ID] = reply_id
                 if frame.extra:
                     # Keys starting with "_" are an adapter's working notes.
                     attrs.update((k, v) for k, v in frame.extra.items() if k[0] != "_")

@@ -168,8 +168,8 @@ def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dic
             max_iterations=getattr(react, "max_iters", None),
             input_value=_messages.convert(inputs) if handler.capture_content else None,
         )
-        if frame is not None and hasattr(inputs, "reply_id"):
-            # A confirmation or external results for a paused reply.
+        if frame is not None and type(inputs).__name__ in _v2_hitl.RESUMING:
+            # A confirmation, external results or an interrupt for a paused reply.
             _v2_hitl.resumed(handler, frame, inputs)
         return frame
     except Exception:  # noqa: BLE001
@@ -218,9 +218,8 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
     _end_abandoned(streams, None)
     try:
         err = _record_outcome(frame, getattr(result, "finished_reason", None))
-        handler.note_reply_id(frame, getattr(result, "id", None))
         handler.finish_agent(
-            frame, error_type=err,
+            frame, error_type=err, reply_id=getattr(result, "id", None),
             output_value=_messages.reply(result) if handler.capture_content else None)
     except Exception:  # noqa: BLE001
         report("agentscope reply end")
@@ -228,7 +227,8 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
 
 
 class _ReplyStream:
-    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end", "streams", "text")
+    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end", "reply_id",
+                 "streams", "text")
 
     def __init__(self, handler: TelemetryHandler, frame: AgentInvocation, reply_end: type):
         self.handler = handler
@@ -237,13 +237,14 @@ class _ReplyStream:
         self.context = otel_context.set_value(STREAMS_KEY, self.streams, frame.context)
         self.reply_end = reply_end
         self.outcome_type: str | None = None
+        self.reply_id: str | None = None
         # The text of the latest model call: the reply's answer (content capture only).
         self.text: list[str] | None = [] if handler.capture_content else None
 
     def on_item(self, item: Any) -> None:
         if type(item) is self.reply_end:
             self.outcome_type = _record_outcome(self.frame, item.finished_reason)
-            self.handler.note_reply_id(self.frame, item.reply_id)
+            self.reply_id = item.reply_id
         elif self.text is not None:
             kind = getattr(item, "type", None)
             if kind == "TEXT_BLOCK_DELTA":
@@ -253,11 +254,16 @@ class _ReplyStream:
 
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
         _end_abandoned(self.streams, error)
+        if error is None and not closed_early and self.frame.finish_reason is None:
+            # Ended without a ReplyEndEvent: the reply is waiting for a user's
+            # confirmation or an external tool.
+            _v2_hitl.paused(self.handler, self.frame)
         output = None
         if self.text is not None and error is None and not closed_early:
             output = _messages.streamed_reply("".join(self.text), self.frame.finish_reason)
         self.handler.finish_agent(self.frame, error=error, error_type=self.outcome_type,
-                                  stream_closed_early=closed_early, output_value=output)
+                                  stream_closed_early=closed_early, output_value=output,
+                                  reply_id=self.reply_id)
 
 
 def _reply_stream_wrapper(handler: TelemetryHandler, types: _Types):

@@ -4,16 +4,19 @@
   going through ``__call__`` (it calls ``_call_api`` itself), so it is
   wrapped on its own: one ``chat`` span per call. Compression summaries,
   the RAG reranker, the model router and long-term memory all use it.
-- ``Agent._compress_context_impl``: while it runs, a structured-output call
-  is the compression summary: its ``chat`` span is marked as such and sits
-  under the agent span, outside the rounds. When the call changed the
-  agent's context (a summary, or AgentScope's truncation after a failed
-  one) the agent span counts a compression.
+- A structured-output call made by ``Agent._compress_context_impl`` is the
+  compression summary: its ``chat`` span is marked as such and sits under
+  the agent span, outside the rounds, and the agent span counts a
+  compression (one per compression, however often AgentScope retries the
+  summary; a failed summary is followed by AgentScope's truncation).
+  Found from the caller's frame, so rounds that do not compress cost nothing.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -29,48 +32,50 @@ from ._v2 import _field, _provider
 _attach = otel_context.attach
 _detach = otel_context.detach
 
-_COMPRESSING = otel_context.create_key("opentelemetry-instrumentation-agents.compressing")
-
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
-    def agent_module(module: ModuleType) -> None:
-        patcher.wrap(module, "Agent._compress_context_impl", _compress_wrapper(handler))
-
     def model_module(module: ModuleType) -> None:
         patcher.wrap(module, "ChatModelBase.generate_structured_output",
                      _structured_wrapper(handler))
 
-    patcher.on_import("agentscope.agent._agent", agent_module)
     patcher.on_import("agentscope.model._base", model_module)
 
 
-def _compress_wrapper(handler: TelemetryHandler):
-    def wrapper(wrapped, instance, args, kwargs):
-        frame = current_frame()
-        if frame is None or frame.owner is not instance:
-            return wrapped(*args, **kwargs)
-        return _traced_compression(handler, frame, instance, wrapped(*args, **kwargs))
-
-    return wrapper
+_compress_code: list[Any] = []
 
 
-async def _traced_compression(handler: TelemetryHandler, frame: Any, agent: Any,
-                              call: Any) -> Any:
-    state = getattr(agent, "state", None)
-    before = (getattr(state, "context", None), getattr(state, "summary", None))
-    token = _attach(otel_context.set_value(_COMPRESSING, frame))
-    try:
-        return await call
-    finally:
-        _detach(token)
-        try:
-            # AgentScope replaces the context list (and the summary) when it
-            # compressed; below the threshold it returns without touching them.
-            if (getattr(state, "context", None) is not before[0]
-                    or getattr(state, "summary", None) is not before[1]):
-                handler.note_compression(frame)
-        except Exception:  # noqa: BLE001
-            report("agentscope compression end")
+def _compression_caller() -> Any:
+    """The running `Agent._compress_context_impl` frame that made this call, if any.
+
+    Looked up from the caller's frames, so rounds that do not compress (the
+    common case: below the threshold, no model call) cost nothing at all.
+    """
+    if not _compress_code:
+        from agentscope.agent._agent import Agent
+
+        impl = inspect.unwrap(Agent._compress_context_impl)
+        _compress_code.append(impl.__code__)
+    code = _compress_code[0]
+    caller = sys._getframe(2)
+    for _ in range(8):  # our wrapper, wrapt's (pure-Python build), the caller
+        if caller is None:
+            return None
+        if caller.f_code is code:
+            return caller
+        caller = caller.f_back
+    return None
+
+
+def _note_compression(handler: TelemetryHandler, caller: Any) -> None:
+    frame = current_frame()
+    if frame is None or frame.owner is not caller.f_locals.get("self"):
+        return
+    # A summary retried on fewer messages is the same compression.
+    episode = id(caller)
+    if frame.extra is None or frame.extra.get("_compression") != episode:
+        handler.note_compression(frame)
+        if frame.extra is not None:
+            frame.extra["_compression"] = episode
 
 
 def _structured_wrapper(handler: TelemetryHandler):
@@ -79,7 +84,10 @@ def _structured_wrapper(handler: TelemetryHandler):
             return wrapped(*args, **kwargs)
         inv = None
         try:
-            compressing = otel_context.get_value(_COMPRESSING) is not None
+            caller = _compression_caller()
+            compressing = caller is not None
+            if compressing:
+                _note_compression(handler, caller)
             inputs = system = None
             if handler.capture_content:
                 inputs, system = _messages.request(

@@ -1,11 +1,15 @@
 """AgentScope 2.x human-in-the-loop and external execution, mapped onto the handler.
 
+Nothing here patches AgentScope: `_v2`'s reply wrappers call `paused` and
+`resumed`.
+
 - A reply pauses when a tool call needs the user's confirmation or is an
-  external tool: AgentScope marks the call ``asking`` / ``submitted``
-  through ``Agent._update_tool_call_state`` right before it yields
-  ``RequireUserConfirmEvent`` / ``RequireExternalExecutionEvent``. We note
-  it on the invocation that is running (this task's frame), so the agent
-  span says why it stopped and which calls (id, name) are pending.
+  external tool: AgentScope marks the call ``asking`` / ``submitted`` in the
+  agent's last message, yields ``RequireUserConfirmEvent`` /
+  ``RequireExternalExecutionEvent`` and ends the stream without a
+  ``ReplyEndEvent``. When a reply stream ends that way we read the waiting
+  calls once, so the agent span says why it stopped and which calls (id,
+  name) are pending; replies that finish pay nothing for this.
 - The continuation (``reply`` / ``reply_stream`` given a
   ``UserConfirmResultEvent`` or ``ExternalExecutionResultEvent``) carries
   the same reply id; its span names it, links to the paused one, and each
@@ -16,15 +20,13 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
 
 from .. import attributes as A
 from .._handler import TelemetryHandler
-from .._invocations import AgentInvocation, current_frame
-from .._patching import Patcher
+from .._invocations import AgentInvocation
 from .._safety import report
 from . import _messages
 
@@ -32,48 +34,41 @@ _PAUSES = {"asking": A.FINISH_USER_CONFIRMATION, "submitted": A.FINISH_EXTERNAL_
 _RESULT_ERRORS = {"error": "tool_error", "interrupted": "cancelled", "denied": "denied"}
 
 
-def install(patcher: Patcher, handler: TelemetryHandler) -> None:
-    def agent_module(module: ModuleType) -> None:
-        patcher.wrap(module, "Agent._update_tool_call_state", _state_wrapper(handler))
-
-    patcher.on_import("agentscope.agent._agent", agent_module)
-
-
-def _state_wrapper(handler: TelemetryHandler):
-    def wrapper(wrapped, instance, args, kwargs):
-        result = wrapped(*args, **kwargs)
-        state = args[1] if len(args) > 1 else kwargs.get("state")
-        reason = _PAUSES.get(state)
-        if reason is not None:
-            frame = current_frame()
-            if frame is not None and frame.owner is instance:
-                _note_pause(handler, frame, instance, reason,
-                            args[0] if args else kwargs.get("tool_call_id"))
-        return result
-
-    return wrapper
+# The inputs that continue a paused reply, by class name (a cheap check on
+# every reply's inputs) -> what the continuation delivers.
+RESUMING = {
+    "UserConfirmResultEvent": A.FINISH_USER_CONFIRMATION,
+    "ExternalExecutionResultEvent": A.FINISH_EXTERNAL_EXECUTION,
+    "UserInterruptEvent": "user_interrupt",
+}
 
 
-def _note_pause(handler: TelemetryHandler, frame: AgentInvocation, agent: Any, reason: str,
-                call_id: Any) -> None:
+def paused(handler: TelemetryHandler, frame: AgentInvocation) -> None:
+    """`frame`'s reply ended without finishing: note the calls it waits on.
+
+    AgentScope marks each such call ``asking`` (a user's confirmation) or
+    ``submitted`` (an external tool) in the agent's last message before it
+    yields the require event and stops; read once, when the reply ends.
+    """
     try:
+        agent = frame.owner
         state = agent.state
-        name = None
-        for block in state.context[-1].get_content_blocks("tool_call"):
-            if block.id == call_id:
-                name = block.name
-                break
-        handler.note_pending(frame, reason, state.reply_id, [(call_id, name)])
+        by_reason: dict[str, list[tuple[Any, Any]]] = {}
+        for call in state.get_awaiting_tool_calls(agent.name):
+            reason = _PAUSES.get(str(getattr(call, "state", "")))
+            if reason is not None:
+                by_reason.setdefault(reason, []).append((call.id, call.name))
+        for reason, calls in by_reason.items():
+            handler.note_pending(frame, reason, state.reply_id, calls)
     except Exception:  # noqa: BLE001
-        report("agentscope pending tool call")
+        report("agentscope paused reply")
 
 
 def resumed(handler: TelemetryHandler, frame: AgentInvocation, event: Any) -> None:
     """`frame` continues a paused reply with `event` (a confirmation or external results)."""
     try:
         results = getattr(event, "execution_results", None)
-        kind = A.FINISH_EXTERNAL_EXECUTION if results is not None \
-            else A.FINISH_USER_CONFIRMATION
+        kind = RESUMING.get(type(event).__name__, A.FINISH_USER_CONFIRMATION)
         handler.note_resumed(frame, kind, getattr(event, "reply_id", None))
         if not results:
             return
