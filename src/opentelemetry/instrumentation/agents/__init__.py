@@ -35,6 +35,8 @@ RUNTIMES: dict[str, str] = {
     "agentscope": "opentelemetry.instrumentation.agents.agentscope:AgentScopeInstrumentor",
     "hermes": "opentelemetry.instrumentation.agents.hermes:HermesAgentInstrumentor",
     "praisonai": "opentelemetry.instrumentation.agents.praisonai:PraisonAIInstrumentor",
+    "mcp": "opentelemetry.instrumentation.agents.mcp:MCPInstrumentor",
+    "a2a": "opentelemetry.instrumentation.agents.a2a:A2AInstrumentor",
 }
 """Runtime name -> its instrumentor, as ``module:Class``."""
 

@@ -18,6 +18,8 @@ from ._operations.chat import ChatOperations
 from ._operations.compression import CompressionOperations
 from ._operations.embeddings import EmbeddingsOperations
 from ._operations.hitl import HitlOperations
+from ._operations.mcp import MCPOperations
+from ._operations.remote import RemoteAgentOperations
 from ._operations.retrieval import RetrievalOperations
 from ._operations.tool import ToolOperations
 from ._operations.workflow import WorkflowOperations
@@ -27,5 +29,6 @@ __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "TelemetryHandler"]
 
 class TelemetryHandler(AgentOperations, HitlOperations, CompressionOperations,
                        EmbeddingsOperations, RetrievalOperations, ChatOperations,
-                       ToolOperations, WorkflowOperations):
+                       ToolOperations, WorkflowOperations, MCPOperations,
+                       RemoteAgentOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

@@ -121,3 +121,37 @@ AGENT_COMPRESSIONS = "agents.agent.context_compressions"
 
 FINISH_USER_CONFIRMATION = "user_confirmation"
 FINISH_EXTERNAL_EXECUTION = "external_execution"
+
+# Across processes: MCP requests (the OpenTelemetry MCP semantic conventions)
+# and remote agents. Keys from opentelemetry-semantic-conventions.
+from opentelemetry.semconv._incubating.attributes import (  # noqa: E402
+    jsonrpc_attributes as _jsonrpc,
+)
+from opentelemetry.semconv._incubating.attributes import (  # noqa: E402
+    mcp_attributes as _mcp,
+)
+from opentelemetry.semconv._incubating.attributes import (  # noqa: E402
+    rpc_attributes as _rpc,
+)
+from opentelemetry.semconv._incubating.metrics import mcp_metrics as _mcp_metrics  # noqa: E402
+from opentelemetry.semconv.attributes import network_attributes as _network  # noqa: E402
+from opentelemetry.semconv.attributes import server_attributes as _server  # noqa: E402
+
+MCP_METHOD_NAME = _mcp.MCP_METHOD_NAME
+MCP_SESSION_ID = _mcp.MCP_SESSION_ID
+MCP_PROTOCOL_VERSION = _mcp.MCP_PROTOCOL_VERSION
+MCP_RESOURCE_URI = _mcp.MCP_RESOURCE_URI
+JSONRPC_REQUEST_ID = _jsonrpc.JSONRPC_REQUEST_ID
+RPC_RESPONSE_STATUS_CODE = _rpc.RPC_RESPONSE_STATUS_CODE
+NETWORK_TRANSPORT = _network.NETWORK_TRANSPORT
+SERVER_ADDRESS = _server.SERVER_ADDRESS
+SERVER_PORT = _server.SERVER_PORT
+PROMPT_NAME = _gen_ai.GEN_AI_PROMPT_NAME
+TRANSPORT_PIPE = _network.NetworkTransportValues.PIPE.value
+TRANSPORT_TCP = _network.NetworkTransportValues.TCP.value
+METRIC_MCP_CLIENT_DURATION = _mcp_metrics.MCP_CLIENT_OPERATION_DURATION
+"""Histogram, ``s``: duration of each MCP request the client sent."""
+METRIC_MCP_SERVER_DURATION = _mcp_metrics.MCP_SERVER_OPERATION_DURATION
+"""Histogram, ``s``: duration of each MCP request the server handled."""
+MCP_TOOL_ERROR = "tool_error"
+"""`error.type` of a tool call whose result says ``isError`` (the MCP conventions' value)."""

@@ -143,6 +143,11 @@ def install(patcher: Patcher, handler: TelemetryHandler) -> None:
     patcher.on_import("agentscope.tool._base", tool_base_module)
     patcher.on_import("agentscope.middleware._tracing._trace", tracing_module)
 
+    from . import _v2_a2a, _v2_mcp
+
+    _v2_mcp.install(patcher)
+    _v2_a2a.install(patcher, handler)
+
 
 # -- agents -----------------------------------------------------------------
 

@@ -1,0 +1,71 @@
+"""`invoke_agent {remote}` CLIENT spans: an agent invoked in another process.
+
+The GenAI conventions make an agent invoked over the network (A2A, a
+hosted agent service) an ``invoke_agent`` span of kind CLIENT, with the
+peer's ``server.address`` / ``server.port``. The remote side's own spans,
+when it is instrumented and continues the context we send, sit under it.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from opentelemetry.trace import SpanKind
+
+from .. import attributes as A
+from .._invocations import _Invocation
+from .._safety import report
+from ._base import HandlerBase, _clean, _get_current, _set_span_in_context, _suppressed
+
+
+class RemoteAgentInvocation(_Invocation):
+    __slots__ = ("attributes",)
+
+    def __init__(self, span: Any, context: Any, start: float, attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.attributes = attributes
+
+
+class RemoteAgentOperations(HandlerBase):
+    """Agents that run elsewhere, called as a client."""
+
+    def start_remote_agent(self, name: str | None, *, address: str | None = None,
+                           port: int | None = None, agent_id: str | None = None,
+                           description: str | None = None) -> RemoteAgentInvocation | None:
+        try:
+            if not self.enabled:
+                return None
+            parent = _get_current()
+            if _suppressed(parent):
+                return None
+            name = _clean(name)
+            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_AGENT,
+                                     A.RUNTIME: self.runtime}
+            if name:
+                attrs[A.AGENT_NAME] = name
+            agent_id = _clean(agent_id)
+            if agent_id:
+                attrs[A.AGENT_ID] = agent_id
+            description = _clean(description)
+            if description:
+                attrs[A.AGENT_DESCRIPTION] = description
+            if address:
+                attrs[A.SERVER_ADDRESS] = address
+            if port is not None:
+                attrs[A.SERVER_PORT] = port
+            span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
+                               SpanKind.CLIENT, parent, attrs)
+            return RemoteAgentInvocation(span, _set_span_in_context(span, parent),
+                                         perf_counter(), attrs)
+        except Exception:  # noqa: BLE001
+            report("start_remote_agent")
+            return None
+
+    def finish_remote_agent(self, inv: RemoteAgentInvocation, *,
+                            error: BaseException | None = None,
+                            error_type: str | None = None) -> None:
+        try:
+            self._end(inv, error, error_type)
+        except Exception:  # noqa: BLE001
+            report("finish_remote_agent")

@@ -1,0 +1,54 @@
+"""An MCP server (FastMCP, from the `mcp` package) for the cross-process tests.
+
+    python mcp_weather.py stdio
+    python mcp_weather.py http PORT
+
+Instrumented with `MCPInstrumentor`; its tool opens a span of its own, which
+must land under the caller's tool call. Cities with special meanings:
+``crash`` kills the server mid-call, ``slow`` answers after 3 s, ``fail``
+raises inside the tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from telemetry import export_to_receiver
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.agents.mcp import MCPInstrumentor
+
+export_to_receiver("mcp-weather")
+MCPInstrumentor().instrument()
+
+from mcp.server.fastmcp import FastMCP  # noqa: E402
+from mcp.types import ToolAnnotations  # noqa: E402
+
+transport = sys.argv[1]
+port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+server = FastMCP("weather", host="127.0.0.1", port=port, log_level="WARNING")
+tracer = trace.get_tracer("mcp-weather")
+
+
+@server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+async def get_weather(city: str) -> str:
+    """Report the weather.
+
+    Args:
+        city: The city to report on.
+    """
+    with tracer.start_as_current_span("lookup weather"):
+        if city == "crash":
+            os._exit(3)
+        if city == "slow":
+            await asyncio.sleep(3)
+        if city == "fail":
+            raise ValueError(f"no weather for {city}")
+        return f"sunny in {city}"
+
+
+server.run("stdio" if transport == "stdio" else "streamable-http")
