@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SERVERS = HERE / "servers"
 ROOT = HERE.parent.parent
+# The demo's servers (examples/across_processes) are the tests' servers.
+SERVERS = ROOT / "examples" / "across_processes"
 SRC = ROOT / "src"
 
 

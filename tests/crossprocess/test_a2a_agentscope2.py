@@ -47,7 +47,7 @@ invoke_agent forecaster {agents.runtime=agentscope}
 
 
 async def test_remote_agent_continues_the_trace(instrumented, receiver, detector):
-    with http_server("a2a_agent.py", receiver.traces_url) as (port, _process):
+    with http_server("a2a_forecaster.py", receiver.traces_url) as (port, _process):
         async with A2AAgent(agent_card=_card(port)) as remote:
             reply = await remote.reply(UserMsg(name="user", content="weather tomorrow?"))
         assert reply.get_text_content() == "Rain tomorrow."
@@ -86,7 +86,7 @@ async def test_remote_agent_timing_out(instrumented, receiver, detector):
     import httpx
     from a2a.client import ClientConfig, ClientFactory
 
-    with http_server("a2a_agent.py", receiver.traces_url) as (port, _process):
+    with http_server("a2a_forecaster.py", receiver.traces_url) as (port, _process):
         card = _card(port)
         client = ClientFactory(ClientConfig(
             streaming=True, httpx_client=httpx.AsyncClient(timeout=1.0),

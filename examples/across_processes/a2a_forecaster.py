@@ -1,10 +1,11 @@
 """An A2A server (a2a-sdk, JSON-RPC over HTTP) fronting an AgentScope 2.x agent.
 
-    python a2a_agent.py PORT
+    python a2a_forecaster.py PORT
 
 Instrumented with `AgentsInstrumentor` (AgentScope and the A2A server side),
-exporting to the test's receiver. The fronted agent, ``forecaster``, runs
-on a scripted model; a message containing ``slow`` makes it take 5 s.
+exporting to the collector its caller names (``OTLP_TRACES_URL``). The
+fronted agent, ``forecaster``, runs on a scripted model; a message
+containing ``slow`` makes it take 5 s.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from telemetry import export_to_receiver
+from telemetry import export_from_environment
 
 from opentelemetry.instrumentation.agents import AgentsInstrumentor
 
 # a2a-sdk's own spans (one per internal method) would nest under the
 # continued context too; off here so the tree shows the agents.
 os.environ["OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"] = "false"
-export_to_receiver("a2a-forecaster")
+export_from_environment("a2a-forecaster")
 AgentsInstrumentor().instrument()
 
 import uvicorn  # noqa: E402

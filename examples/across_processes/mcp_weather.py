@@ -1,4 +1,4 @@
-"""An MCP server (FastMCP, from the `mcp` package) for the cross-process tests.
+"""An MCP server (FastMCP, from the `mcp` package) for the cross-process demo and tests.
 
     python mcp_weather.py stdio
     python mcp_weather.py http PORT
@@ -17,12 +17,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from telemetry import export_to_receiver
+from telemetry import export_from_environment
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.agents.mcp import MCPInstrumentor
 
-export_to_receiver("mcp-weather")
+export_from_environment("mcp-weather")
 MCPInstrumentor().instrument()
 
 from mcp.server.fastmcp import FastMCP  # noqa: E402
