@@ -21,6 +21,12 @@ INSTRUMENTS = {
     "agents.invocation.duration": ("s", DURATION_BOUNDS),
     "agents.tool.duration": ("s", DURATION_BOUNDS),
 }
+# Streamed model calls only (the conventions: "SHOULD NOT be reported otherwise").
+STREAM_INSTRUMENTS = {
+    "gen_ai.client.operation.time_to_first_chunk": ("s", DURATION_BOUNDS),
+    "gen_ai.client.operation.time_per_output_chunk": ("s", DURATION_BOUNDS),
+}
+ALL_INSTRUMENTS = {**INSTRUMENTS, **STREAM_INSTRUMENTS}
 
 
 def collect(reader) -> dict[str, Any]:
@@ -55,7 +61,7 @@ def assert_instruments(metrics: Mapping[str, Any], names=tuple(INSTRUMENTS)) -> 
     from opentelemetry.sdk.metrics.export import Histogram
 
     for name in names:
-        unit, bounds = INSTRUMENTS[name]
+        unit, bounds = ALL_INSTRUMENTS[name]
         metric = metrics[name]
         assert metric.unit == unit, name
         assert isinstance(metric.data, Histogram), name
@@ -73,9 +79,10 @@ def assert_tool_round(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
     `chat`: the attributes every model-call point has (operation, provider,
     request model); `tokens`: (input, output) per model call, in order.
     """
-    assert set(metrics) == set(INSTRUMENTS)
-    assert_instruments(metrics)
-    chat_attrs = dict(chat)
+    streamed = bool(chat.get("gen_ai.request.stream"))
+    assert set(metrics) == set(ALL_INSTRUMENTS if streamed else INSTRUMENTS)
+    assert_instruments(metrics, list(metrics))
+    chat_attrs = {k: v for k, v in chat.items() if k != "gen_ai.request.stream"}
     if response_model is not None:
         chat_attrs["gen_ai.response.model"] = response_model
 
@@ -95,6 +102,11 @@ def assert_tool_round(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
     (tool_point,) = points(metrics, "agents.tool.duration")
     assert dict(tool_point.attributes) == dict(tool)
     assert tool_point.count == 1
+    if streamed:
+        # One first chunk per streamed call, before the call ended.
+        first = point(metrics, "gen_ai.client.operation.time_to_first_chunk", chat_attrs)
+        assert first.count == len(tokens)
+        assert 0 < first.sum <= duration.sum
     # An agent invocation lasts at least as long as its own model and tool calls.
     assert agent_point.sum >= duration.sum + tool_point.sum - 1e-6
 
@@ -102,7 +114,7 @@ def assert_tool_round(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
 def assert_failed_call(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
                        error_type: str, calls: int = 1) -> None:
     """A model call that failed: its duration carries error.type, and no tokens."""
-    assert_instruments(metrics, [n for n in INSTRUMENTS if n in metrics])
+    assert_instruments(metrics, [n for n in ALL_INSTRUMENTS if n in metrics])
     failed = point(metrics, "gen_ai.client.operation.duration",
                    {**chat, "error.type": error_type})
     assert failed.count == calls

@@ -36,7 +36,8 @@ async def test_tool_round(instrumented, metric_reader, stream):
     await make_agent(model, [get_weather])(user("weather in Paris?"))
 
     assert_tool_round(
-        collect(metric_reader), chat=CHAT, response_model=None, tokens=((7, 3), (11, 4)),
+        collect(metric_reader), chat={**CHAT, "gen_ai.request.stream": stream},
+        response_model=None, tokens=((7, 3), (11, 4)),
         agent={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "helper",
                "agents.runtime": "agentscope"},
         tool={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"})

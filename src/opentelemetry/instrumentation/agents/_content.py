@@ -28,11 +28,13 @@ UNSERIALIZABLE = "<unserializable>"
 
 EXPERIMENTAL_OPT_IN = "gen_ai_latest_experimental"
 
-# `ContentCapturingMode` of opentelemetry-util-genai, by name. This
-# instrumentation records content on spans only (it emits no events), so
-# EVENT_ONLY records nothing here.
+# `ContentCapturingMode` of opentelemetry-util-genai, by name: whether the
+# mode puts content on spans. EVENT_ONLY and SPAN_AND_EVENT put it on the
+# `gen_ai.client.inference.operation.details` event (see `event_content_enabled`).
 CAPTURE_MODES = {"NO_CONTENT": False, "SPAN_ONLY": True, "EVENT_ONLY": False,
                  "SPAN_AND_EVENT": True}
+EVENT_MODES = ("EVENT_ONLY", "SPAN_AND_EVENT")
+EMIT_EVENT_ENV = "OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT"
 
 _warned: set[str] = set()
 
@@ -88,6 +90,42 @@ def capture_enabled() -> bool:
     return False
 
 
+def _mode() -> str | None:
+    """The capture mode's name under the experimental opt-in (None without it)."""
+    if not experimental_opt_in():
+        return None
+    raw = os.environ.get(CAPTURE_ENV)
+    mode = raw.upper() if raw else "NO_CONTENT"
+    return mode if mode in CAPTURE_MODES else "NO_CONTENT"
+
+
+def event_content_enabled() -> bool:
+    """Whether message content goes on the details event (EVENT_ONLY, SPAN_AND_EVENT)."""
+    return _mode() in EVENT_MODES
+
+
+def emit_event_enabled() -> bool:
+    """Whether model calls emit the `gen_ai.client.inference.operation.details` event.
+
+    As `opentelemetry-util-genai` decides it: only under the experimental
+    opt-in; ``OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT`` (``true``/``false``, any
+    case) decides when set, otherwise the capture mode does (yes for
+    EVENT_ONLY and SPAN_AND_EVENT).
+    """
+    mode = _mode()
+    if mode is None:
+        return False
+    raw = (os.environ.get(EMIT_EVENT_ENV) or "").strip().lower()
+    if raw == "true":
+        return True
+    if raw == "false":
+        return False
+    if raw:
+        _warn_once("%s=%r is not true or false; deciding by %s", EMIT_EVENT_ENV, raw,
+                   CAPTURE_ENV)
+    return mode in EVENT_MODES
+
+
 def max_length() -> int:
     """Most characters one content attribute may hold (`MAX_LENGTH_ENV`).
 
@@ -117,7 +155,35 @@ def truncate(text: str, limit: int) -> str:
     return text[:limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK
 
 
+class LazyList:
+    """A list whose items are made only when read: `convert(item)` for each
+    source item, extended into the list (one source item may give several).
+
+    Serialization reads items only up to the length limit (`to_json`), so a
+    long history costs what the limit lets through, not its whole length.
+    """
+
+    __slots__ = ("_convert", "_head", "_source")
+
+    def __init__(self, source: Any, convert: Callable[[Any], Any],
+                 head: list[Any] | None = None) -> None:
+        self._source = source
+        self._convert = convert
+        self._head = head or []
+
+    def __iter__(self) -> Any:
+        yield from self._head
+        convert = self._convert
+        for item in self._source:
+            yield from convert(item)
+
+    def __bool__(self) -> bool:
+        return bool(self._head) or bool(self._source)
+
+
 def _fallback(value: Any) -> Any:
+    if isinstance(value, LazyList):
+        return list(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"
     if isinstance(value, (set, frozenset, tuple)):
@@ -148,9 +214,10 @@ def to_json(value: Any, limit: int | None = None) -> str:
     try:
         if isinstance(value, str):
             text = value
+        elif isinstance(value, (list, tuple, LazyList)):
+            text = _bounded_list(value, limit)
         else:
-            text = json.dumps(value, default=_fallback, ensure_ascii=False,
-                              separators=(",", ":"))
+            text = _dumps(value)
     except Exception:  # noqa: BLE001 - cycles, broken __repr__, recursion
         text = UNSERIALIZABLE
     # Lone surrogates cannot be exported as UTF-8; replace rather than fail.
@@ -159,6 +226,29 @@ def to_json(value: Any, limit: int | None = None) -> str:
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8")
     return truncate(text, limit)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_fallback, ensure_ascii=False, separators=(",", ":"))
+
+
+def _bounded_list(items: Any, limit: int) -> str:
+    """`items` as a JSON array, the same text `json.dumps` gives, but items are
+    serialized one at a time and the rest skipped once `limit` is passed (the
+    caller cuts the text to the limit)."""
+    pieces = ["["]
+    size = 1
+    for item in items:
+        if size > 1:
+            pieces.append(",")
+            size += 1
+        piece = _dumps(item)
+        pieces.append(piece)
+        size += len(piece)
+        if size > limit:
+            return "".join(pieces)
+    pieces.append("]")
+    return "".join(pieces)
 
 
 ContentHook = Callable[[str, str, Any], Any]
@@ -231,6 +321,27 @@ def render(kind: str, key: str, value: Any, limit: int) -> str | None:
         if value is None:
             return None
         return to_json(value, limit)
+    except Exception:
+        _logger.debug("content for %s dropped", key, exc_info=True)
+        return None
+
+
+def render_structured(kind: str, key: str, value: Any, limit: int) -> Any:
+    """The value for one content attribute of an event, or None to record nothing.
+
+    Events carry content as structured values (lists and maps, as
+    `opentelemetry-util-genai` emits them); one that is longer than `limit`
+    characters as JSON is recorded as its cut JSON text instead, so the cost
+    stays bounded by the limit. Never raises.
+    """
+    try:
+        value = apply_hook(kind, key, value)
+        if value is None:
+            return None
+        text = to_json(value, limit)
+        if isinstance(value, str) or text.endswith(TRUNCATION_MARK) or len(text) >= limit:
+            return text
+        return json.loads(text)
     except Exception:
         _logger.debug("content for %s dropped", key, exc_info=True)
         return None

@@ -29,6 +29,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from ._content import LazyList
 from ._safety import report
 
 Part = dict[str, Any]
@@ -244,6 +245,25 @@ def text_message(role: str, value: Any, finish_reason: Any = None) -> list[Messa
     return [message(role, parts(value), finish_reason=finish_reason)]
 
 
+def lazy_split_system(source: Any, convert: Callable[[Any], list[Message]]
+                      ) -> tuple[Any, list[Part] | None]:
+    """`split_system` for a history converted only as far as it is read.
+
+    The leading system messages are converted now (they are the
+    instructions); the rest becomes a `LazyList`, so serializing it under a
+    length limit converts only the messages that fit.
+    """
+    system: list[Part] = []
+    for index, item in enumerate(source):
+        converted = convert(item)
+        for position, msg in enumerate(converted):
+            if msg.get("role") not in ("system", "developer"):
+                rest = LazyList(source[index + 1:], convert, converted[position:])
+                return rest, system or None
+            system.extend(msg["parts"])
+    return None, system or None
+
+
 def split_system(messages: list[Message] | None
                  ) -> tuple[list[Message] | None, list[Part] | None]:
     """(input messages, system instructions): the leading system messages' parts
@@ -317,6 +337,36 @@ def openai_request(messages: Any, system: Any = None
     if extra:
         instructions = extra + (instructions or [])
     return inputs, instructions
+
+
+def tool_definitions(tools: Any) -> list[dict[str, Any]] | None:
+    """The tools offered to a model, in the conventions' tool-definition shape.
+
+    Reads the chat-completions form (``{"type": "function", "function":
+    {...}}``), the Responses API and Anthropic forms (name, description and
+    ``parameters`` or ``input_schema`` at the top), dicts or SDK objects.
+    """
+    if not isinstance(tools, (list, tuple)) or not tools:
+        return None
+    out: list[dict[str, Any]] = []
+    for tool in tools:
+        function = get(tool, "function")
+        spec = function if function is not None else tool
+        name = get(spec, "name")
+        if not isinstance(name, str):
+            continue
+        definition: dict[str, Any] = {"type": str(get(tool, "type") or "function"),
+                                      "name": name}
+        description = get(spec, "description")
+        if description is not None:
+            definition["description"] = str(description)
+        parameters = get(spec, "parameters")
+        if parameters is None:
+            parameters = get(spec, "input_schema")
+        if parameters is not None:
+            definition["parameters"] = parameters
+        out.append(definition)
+    return out or None
 
 
 def openai_response(response: Any) -> list[Message] | None:

@@ -58,7 +58,8 @@ class RuntimeInstrumentor(BaseInstrumentor):
 
     def _instrument(self, **kwargs: Any) -> None:
         self._handler = TelemetryHandler(self.runtime, kwargs.get("tracer_provider"),
-                                         kwargs.get("meter_provider"))
+                                         kwargs.get("meter_provider"),
+                                         kwargs.get("logger_provider"))
         try:
             self._install(self._patcher, self._handler)
         except Exception:  # noqa: BLE001 - instrument() must not fail the host's start-up

@@ -47,6 +47,7 @@ class AgentInvocation(_Invocation):
         "attributes",
         "extra",
         "finish_reason",
+        "first_event_at",
         "input_tokens",
         "max_iterations_reached",
         "output_tokens",
@@ -54,6 +55,7 @@ class AgentInvocation(_Invocation):
         "parent",
         "rounds",
         "step",
+        "usage_details",
     )
 
     def __init__(self, owner: Any, span: Span, context: Context, start: float,
@@ -66,6 +68,10 @@ class AgentInvocation(_Invocation):
         self.step: StepInvocation | None = None
         self.input_tokens = 0
         self.output_tokens = 0
+        # The usage details its model calls reported, summed by attribute key
+        # (None until one reports any), and when a streamed invocation gave
+        # its first event.
+        self.usage_details = self.first_event_at = None
         self.max_iterations_reached = False
         self.finish_reason: str | None = None
         # Attributes an adapter learns during the invocation (why it paused,
@@ -83,14 +89,21 @@ class StepInvocation(_Invocation):
 
 
 class ChatInvocation(_Invocation):
-    __slots__ = ("agent", "attributes", "first_chunk")
+    __slots__ = ("agent", "attributes", "chunk_gaps", "event", "first_chunk_at",
+                 "last_chunk_at")
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
         super().__init__(span, context, start)
         self.agent = agent
+        # What the span started with (operation, provider, model, request
+        # parameters, server): the base of its metrics' and event's attributes.
         self.attributes = attributes
-        self.first_chunk = False
+        # Streamed calls: when the first chunk arrived (perf_counter); the
+        # chat operation sets `last_chunk_at` and `chunk_gaps` (the gaps
+        # between chunks, while metrics are on) for streamed calls only.
+        # `event`: the content the details event carries (None: no event).
+        self.first_chunk_at = self.event = None
 
 
 class ToolInvocation(_Invocation):

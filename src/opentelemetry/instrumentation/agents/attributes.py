@@ -8,31 +8,57 @@ extension namespace, ``agents.``, and are listed in the README.
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import server_attributes as _server
 
 OPERATION_NAME = _gen_ai.GEN_AI_OPERATION_NAME
 PROVIDER_NAME = _gen_ai.GEN_AI_PROVIDER_NAME
 AGENT_NAME = _gen_ai.GEN_AI_AGENT_NAME
 AGENT_ID = _gen_ai.GEN_AI_AGENT_ID
 AGENT_DESCRIPTION = _gen_ai.GEN_AI_AGENT_DESCRIPTION
+AGENT_VERSION = _gen_ai.GEN_AI_AGENT_VERSION
 CONVERSATION_ID = _gen_ai.GEN_AI_CONVERSATION_ID
 WORKFLOW_NAME = _gen_ai.GEN_AI_WORKFLOW_NAME
 REQUEST_MODEL = _gen_ai.GEN_AI_REQUEST_MODEL
 REQUEST_STREAM = _gen_ai.GEN_AI_REQUEST_STREAM
+REQUEST_TEMPERATURE = _gen_ai.GEN_AI_REQUEST_TEMPERATURE
+REQUEST_MAX_TOKENS = _gen_ai.GEN_AI_REQUEST_MAX_TOKENS
+REQUEST_TOP_P = _gen_ai.GEN_AI_REQUEST_TOP_P
+REQUEST_TOP_K = _gen_ai.GEN_AI_REQUEST_TOP_K
+REQUEST_STOP_SEQUENCES = _gen_ai.GEN_AI_REQUEST_STOP_SEQUENCES
+REQUEST_SEED = _gen_ai.GEN_AI_REQUEST_SEED
+REQUEST_FREQUENCY_PENALTY = _gen_ai.GEN_AI_REQUEST_FREQUENCY_PENALTY
+REQUEST_PRESENCE_PENALTY = _gen_ai.GEN_AI_REQUEST_PRESENCE_PENALTY
+REQUEST_CHOICE_COUNT = _gen_ai.GEN_AI_REQUEST_CHOICE_COUNT
+OUTPUT_TYPE = _gen_ai.GEN_AI_OUTPUT_TYPE
+RESPONSE_TIME_TO_FIRST_CHUNK = _gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
 RESPONSE_MODEL = _gen_ai.GEN_AI_RESPONSE_MODEL
 RESPONSE_ID = _gen_ai.GEN_AI_RESPONSE_ID
 RESPONSE_FINISH_REASONS = _gen_ai.GEN_AI_RESPONSE_FINISH_REASONS
 USAGE_INPUT_TOKENS = _gen_ai.GEN_AI_USAGE_INPUT_TOKENS
 USAGE_OUTPUT_TOKENS = _gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
+USAGE_CACHE_READ_INPUT_TOKENS = _gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
+USAGE_CACHE_CREATION_INPUT_TOKENS = _gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
+USAGE_REASONING_OUTPUT_TOKENS = _gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
 TOKEN_TYPE = _gen_ai.GEN_AI_TOKEN_TYPE
 TOOL_NAME = _gen_ai.GEN_AI_TOOL_NAME
 TOOL_CALL_ID = _gen_ai.GEN_AI_TOOL_CALL_ID
 TOOL_TYPE = _gen_ai.GEN_AI_TOOL_TYPE
+TOOL_DESCRIPTION = _gen_ai.GEN_AI_TOOL_DESCRIPTION
+TOOL_DEFINITIONS = _gen_ai.GEN_AI_TOOL_DEFINITIONS
 TOOL_CALL_ARGUMENTS = _gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS
 TOOL_CALL_RESULT = _gen_ai.GEN_AI_TOOL_CALL_RESULT
 INPUT_MESSAGES = _gen_ai.GEN_AI_INPUT_MESSAGES
 OUTPUT_MESSAGES = _gen_ai.GEN_AI_OUTPUT_MESSAGES
 SYSTEM_INSTRUCTIONS = _gen_ai.GEN_AI_SYSTEM_INSTRUCTIONS
 ERROR_TYPE = _error.ERROR_TYPE
+SERVER_ADDRESS = _server.SERVER_ADDRESS
+SERVER_PORT = _server.SERVER_PORT
+
+OUTPUT_TYPE_TEXT = _gen_ai.GenAiOutputTypeValues.TEXT.value
+OUTPUT_TYPE_JSON = _gen_ai.GenAiOutputTypeValues.JSON.value
+
+# The event the GenAI conventions define for a model call's details.
+EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
 
 # The `react step` span follows the ReAct extension other agent
 # instrumentations already emit, so traces line up across tools.
@@ -52,6 +78,8 @@ STREAM_CLOSED_EARLY = "agents.stream.closed_early"
 """True when the consumer stopped a streamed invocation before it finished."""
 RUNTIME = "agents.runtime"
 """Which runtime produced the span (agentscope, hermes, praisonai)."""
+AGENT_TIME_TO_FIRST_EVENT = "agents.agent.time_to_first_event"
+"""Seconds from the start of a streamed agent reply to its first event."""
 
 OP_INVOKE_WORKFLOW = _gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
 OP_INVOKE_AGENT = _gen_ai.GenAiOperationNameValues.INVOKE_AGENT.value
@@ -74,6 +102,10 @@ METRIC_TOKEN_USAGE = _gen_ai_metrics.GEN_AI_CLIENT_TOKEN_USAGE
 """Histogram, ``{token}``: tokens per model call, by ``gen_ai.token.type``."""
 METRIC_OPERATION_DURATION = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION
 """Histogram, ``s``: duration of each model call."""
+METRIC_TIME_TO_FIRST_CHUNK = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK
+"""Histogram, ``s``: time to the first chunk of each streamed model call."""
+METRIC_TIME_PER_OUTPUT_CHUNK = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK
+"""Histogram, ``s``: time between consecutive chunks of each streamed model call."""
 METRIC_AGENT_DURATION = "agents.invocation.duration"
 """Histogram, ``s``: duration of each agent invocation (the ``invoke_agent`` span)."""
 METRIC_TOOL_DURATION = "agents.tool.duration"

@@ -20,8 +20,15 @@ from opentelemetry import trace
 from opentelemetry.instrumentation import utils as _instrumentation_utils
 
 from .. import attributes as A
-from .._content import capture_enabled, max_length
+from .._content import (
+    capture_enabled,
+    emit_event_enabled,
+    event_content_enabled,
+    max_length,
+    render_structured,
+)
 from .._content import render as render_content
+from .._events import make_logger
 from .._invocations import (
     AgentInvocation,
     current_frame,
@@ -36,7 +43,8 @@ _SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 # The explicit bucket boundaries the GenAI semantic conventions give for
 # `gen_ai.client.token.usage` and `gen_ai.client.operation.duration` (the
 # same ones opentelemetry-util-genai uses); the duration boundaries serve our
-# agent and tool duration histograms too.
+# agent and tool duration histograms too, and the conventions give them to
+# `time_to_first_chunk` and `time_per_output_chunk` as well.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
                  4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
@@ -51,6 +59,7 @@ except ImportError:  # pragma: no cover - another API layout
     _metrics_internal = None
     _NOOP_METER_PROVIDERS = (NoOpMeterProvider,)
 _NOOP_TRACER_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+_HAS_METER_GLOBAL = hasattr(_metrics_internal, "_METER_PROVIDER")
 _get_tracer_provider = trace.get_tracer_provider
 
 
@@ -137,7 +146,8 @@ class HandlerBase:
     """
 
     def __init__(self, runtime: str, tracer_provider: TracerProvider | None = None,
-                 meter_provider: MeterProvider | None = None) -> None:
+                 meter_provider: MeterProvider | None = None,
+                 logger_provider: Any = None) -> None:
         self.runtime = runtime
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
@@ -150,8 +160,16 @@ class HandlerBase:
             report("getting a tracer")
             self._tracer = trace.NoOpTracer()
         self._usage_lock = threading.Lock()
-        self.capture_content = capture_enabled()
+        # Content on spans (SPAN_ONLY, SPAN_AND_EVENT, or `true`), on the
+        # details event (EVENT_ONLY, SPAN_AND_EVENT); adapters build content
+        # when either wants it (`capture_content`).
+        self.span_content = capture_enabled()
+        self.event_content = event_content_enabled()
+        self.capture_content = self.span_content or self.event_content
         self.content_limit = max_length()
+        self._logger = None
+        if emit_event_enabled():
+            self._logger = make_logger(_SCOPE, __version__, logger_provider, _SCHEMA_URL)
         self._init_metrics(meter_provider)
 
     def _init_metrics(self, meter_provider: MeterProvider | None) -> None:
@@ -196,8 +214,11 @@ class HandlerBase:
             return True
         if not self._instruments_ok:
             return False
-        meter_provider = self._meter_provider or _global_provider(
-            _metrics_internal, "_METER_PROVIDER", get_meter_provider)
+        # Asked several times per invocation while no SDK is set: the global
+        # read directly (see `_global_provider`) when the API has it.
+        meter_provider = self._meter_provider or (
+            _metrics_internal._METER_PROVIDER if _HAS_METER_GLOBAL
+            else _global_provider(_metrics_internal, "_METER_PROVIDER", get_meter_provider))
         if meter_provider is not None and not isinstance(meter_provider, _NOOP_METER_PROVIDERS):
             self._meter_seen = True
             return True
@@ -206,6 +227,9 @@ class HandlerBase:
     # -- content ---------------------------------------------------------
     def _content(self, kind: str, key: str, value: Any) -> str | None:
         return render_content(kind, key, value, self.content_limit)
+
+    def _event_content(self, kind: str, key: str, value: Any) -> Any:
+        return render_structured(kind, key, value, self.content_limit)
 
     # -- shared span plumbing --------------------------------------------
     def _start(self, name: str, kind: SpanKind, parent: Context,

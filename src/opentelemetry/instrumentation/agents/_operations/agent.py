@@ -44,7 +44,8 @@ class AgentOperations(HandlerBase):
     # -- agent -----------------------------------------------------------
     def start_agent(self, owner: Any, name: str | None, *, agent_id: str | None = None,
                     conversation_id: str | None = None, description: str | None = None,
-                    provider: str | None = None, request_model: str | None = None,
+                    version: str | None = None, provider: str | None = None,
+                    request_model: str | None = None,
                     max_iterations: int | None = None,
                     input_value: Any = None) -> AgentInvocation | None:
         """Open an `invoke_agent` span and push its frame; None when suppressed."""
@@ -67,12 +68,16 @@ class AgentOperations(HandlerBase):
                     value = _clean(value)
                     if value:
                         attrs[key] = value
+            if version:
+                version = _clean(version)
+                if version:
+                    attrs[A.AGENT_VERSION] = version
             max_iterations = _as_int(max_iterations)
             if max_iterations is not None:
                 attrs[A.AGENT_MAX_ITERATIONS] = max_iterations
             span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
                                SpanKind.INTERNAL, parent_ctx, attrs)
-            if self.capture_content and input_value is not None and span.is_recording():
+            if self.span_content and input_value is not None and span.is_recording():
                 text = self._content("agent", A.INPUT_MESSAGES, input_value)
                 if text is not None:
                     span.set_attribute(A.INPUT_MESSAGES, text)
@@ -83,6 +88,12 @@ class AgentOperations(HandlerBase):
         except Exception:  # noqa: BLE001
             report("start_agent")
             return None
+
+    @staticmethod
+    def agent_event(frame: AgentInvocation) -> None:
+        """A streamed invocation gave an event; the first one's time is kept."""
+        if frame.first_event_at is None:
+            frame.first_event_at = perf_counter()
 
     def finish_agent(self, frame: AgentInvocation, *, error: BaseException | None = None,
                      error_type: str | None = None, output_value: Any = None,
@@ -100,6 +111,10 @@ class AgentOperations(HandlerBase):
                 if frame.input_tokens or frame.output_tokens:
                     attrs[A.USAGE_INPUT_TOKENS] = frame.input_tokens
                     attrs[A.USAGE_OUTPUT_TOKENS] = frame.output_tokens
+                if frame.usage_details is not None:
+                    attrs.update(frame.usage_details)
+                if frame.first_event_at is not None:
+                    attrs[A.AGENT_TIME_TO_FIRST_EVENT] = frame.first_event_at - frame.start
                 finish_reason = _clean(frame.finish_reason)
                 if finish_reason:
                     attrs[A.AGENT_FINISH_REASON] = finish_reason
@@ -115,7 +130,7 @@ class AgentOperations(HandlerBase):
                 if frame.extra:
                     # Keys starting with "_" are an adapter's working notes.
                     attrs.update((k, v) for k, v in frame.extra.items() if k[0] != "_")
-                if self.capture_content and output_value is not None:
+                if self.span_content and output_value is not None:
                     text = self._content("agent", A.OUTPUT_MESSAGES, output_value)
                     if text is not None:
                         attrs[A.OUTPUT_MESSAGES] = text

@@ -10,6 +10,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
+from .._events import emit_details
 from .._invocations import ChatInvocation
 from .._safety import error_type as _error_type
 from .._safety import report
@@ -38,14 +39,36 @@ class ChatOperations(HandlerBase):
             A.METRIC_OPERATION_DURATION, unit="s",
             description="GenAI operation duration.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self._time_to_first_chunk = meter.create_histogram(
+            A.METRIC_TIME_TO_FIRST_CHUNK, unit="s",
+            description="Time to receive the first chunk, measured from when the client "
+                        "issues the generation request to when the first chunk is received "
+                        "in the response stream.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self._time_per_output_chunk = meter.create_histogram(
+            A.METRIC_TIME_PER_OUTPUT_CHUNK, unit="s",
+            description="Time per output chunk, recorded for each chunk received after the "
+                        "first one, measured as the time elapsed from the end of the previous "
+                        "chunk to the end of the current chunk.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
 
     # -- model calls -----------------------------------------------------
     def start_chat(self, *, request_model: str | None, provider: str | None = None,
                    stream: bool | None = None, input_messages: Any = None,
                    system_instructions: Any = None,
-                   compression: bool = False) -> ChatInvocation | None:
-        """Open a `chat` span; `compression` marks a call that summarizes the
-        agent's context (it sits under the agent span, outside any round)."""
+                   compression: bool = False,
+                   request: dict[str, Any] | None = None,
+                   server_address: str | None = None, server_port: int | None = None,
+                   tool_definitions: Any = None) -> ChatInvocation | None:
+        """Open a `chat` span.
+
+        `compression` marks a call that summarizes the agent's context (it
+        sits under the agent span, outside any round). `request` holds the
+        request's parameters as attributes (see `_request`);
+        `tool_definitions` the tools offered to the model, in the
+        conventions' shape, recorded only with content capture on (they are
+        opt-in, as content is).
+        """
         try:
             if not self.enabled:
                 return None
@@ -69,40 +92,92 @@ class ChatOperations(HandlerBase):
                 attrs[A.PROVIDER_NAME] = provider
             if request_model:
                 attrs[A.REQUEST_MODEL] = request_model
+            if server_address:
+                server_address = _clean(server_address)
+                if server_address:
+                    attrs[A.SERVER_ADDRESS] = server_address
+                    if type(server_port) is int:
+                        attrs[A.SERVER_PORT] = server_port
             if stream is not None:
                 attrs[A.REQUEST_STREAM] = bool(stream)
+            if request:
+                attrs.update(request)
             span = self._start(f"chat {request_model}" if request_model else "chat",
                                SpanKind.CLIENT, parent, attrs)
-            if self.capture_content and span.is_recording():
+            inv = ChatInvocation(span, _set_span_in_context(span, parent), perf_counter(),
+                                 frame, attrs)
+            if stream:
+                inv.last_chunk_at = None
+                inv.chunk_gaps = [] if self.metering else None
+            if self.span_content and span.is_recording():
                 for key, value in ((A.INPUT_MESSAGES, input_messages),
-                                   (A.SYSTEM_INSTRUCTIONS, system_instructions)):
-                    if value is not None:
+                                   (A.SYSTEM_INSTRUCTIONS, system_instructions),
+                                   (A.TOOL_DEFINITIONS, tool_definitions)):
+                    if value:
                         text = self._content("chat", key, value)
                         if text is not None:
                             span.set_attribute(key, text)
-            return ChatInvocation(span, _set_span_in_context(span, parent), perf_counter(),
-                                  frame, attrs)
+            if self._logger is not None:
+                inv.event = {}
+                if self.event_content:
+                    self._note_event_content(inv, ((A.INPUT_MESSAGES, input_messages),
+                                                   (A.SYSTEM_INSTRUCTIONS, system_instructions),
+                                                   (A.TOOL_DEFINITIONS, tool_definitions)))
+            return inv
         except Exception:  # noqa: BLE001
             report("start_chat")
             return None
+
+    def _note_event_content(self, inv: ChatInvocation, items: Iterable[tuple[str, Any]]
+                            ) -> None:
+        event = inv.event
+        for key, value in items:
+            if value:
+                structured = self._event_content("chat", key, value)
+                if structured is not None:
+                    event[key] = structured
+
+    def chat_chunk(self, inv: ChatInvocation) -> None:
+        """A streamed model call received a chunk (call once per chunk)."""
+        now = perf_counter()
+        # Set by start_chat for calls it knew were streamed.
+        last = getattr(inv, "last_chunk_at", None)
+        if last is None:
+            inv.first_chunk_at = now
+        else:
+            gaps = getattr(inv, "chunk_gaps", None)
+            if gaps is not None:
+                gaps.append(now - last)
+        inv.last_chunk_at = now
 
     def finish_chat(self, inv: ChatInvocation, *, response_model: str | None = None,
                     response_id: str | None = None,
                     finish_reasons: Iterable[str] | None = None,
                     input_tokens: int | None = None, output_tokens: int | None = None,
+                    usage_details: tuple[Any, Any, Any] | None = None,
                     output_messages: Any = None, step_finish_reason: str | None = None,
                     error: BaseException | None = None,
                     error_type: str | None = None) -> None:
-        """End a model call; its tokens count toward its own agent invocation only."""
+        """End a model call; its tokens count toward its own agent invocation only.
+
+        `usage_details`: (cache read, cache creation, reasoning) tokens, each
+        None where the response did not report it (`_usage.details` reads
+        them off a provider's usage object). They are recorded as the
+        conventions give them: parts of the input and output counts, not
+        additions to them.
+        """
         try:
             if inv.ended:
                 return
             # What a runtime reports may be anything: a span must end regardless.
             input_tokens = _as_int(input_tokens)
             output_tokens = _as_int(output_tokens)
+            details = _usage_details(usage_details) if usage_details is not None else None
             span = inv.span
-            if span.is_recording():
-                attrs: dict[str, Any] = {}
+            attrs: dict[str, Any] = {}
+            recording = span.is_recording()
+            event = inv.event
+            if recording or event is not None:
                 response_model = _clean(response_model)
                 if response_model:
                     attrs[A.RESPONSE_MODEL] = response_model
@@ -116,19 +191,31 @@ class ChatOperations(HandlerBase):
                     attrs[A.USAGE_INPUT_TOKENS] = input_tokens
                 if output_tokens is not None:
                     attrs[A.USAGE_OUTPUT_TOKENS] = output_tokens
-                if self.capture_content and output_messages is not None:
+                if details:
+                    attrs.update(details)
+                if inv.first_chunk_at is not None:
+                    attrs[A.RESPONSE_TIME_TO_FIRST_CHUNK] = inv.first_chunk_at - inv.start
+            if recording:
+                if self.span_content and output_messages is not None:
                     text = self._content("chat", A.OUTPUT_MESSAGES, output_messages)
                     if text is not None:
-                        attrs[A.OUTPUT_MESSAGES] = text
-                if attrs:
+                        span.set_attributes({**attrs, A.OUTPUT_MESSAGES: text})
+                elif attrs:
                     span.set_attributes(attrs)
             self._end(inv, error, error_type)
             frame = inv.agent
             if frame is not None:
-                if input_tokens or output_tokens:
+                if input_tokens or output_tokens or details:
                     with self._usage_lock:
                         frame.input_tokens += int(input_tokens or 0)
                         frame.output_tokens += int(output_tokens or 0)
+                        if details:
+                            summed = frame.usage_details
+                            if summed is None:
+                                frame.usage_details = dict(details)
+                            else:
+                                for key, value in details.items():
+                                    summed[key] = summed.get(key, 0) + value
                 step = frame.step
                 if step is not None and A.CHAT_COMPRESSION not in inv.attributes:
                     if error is not None:
@@ -142,26 +229,42 @@ class ChatOperations(HandlerBase):
                             else A.FINISH_ERROR)
                     elif step_finish_reason is not None:
                         step.finish_reason = step_finish_reason
+            err_type = error_type or (_error_type(error) if error else None)
+            if event is not None:
+                self._emit_details(inv, attrs, output_messages, err_type)
             self._record_chat_metrics(inv, response_model, input_tokens, output_tokens,
-                                      error_type or (_error_type(error) if error else None))
+                                      err_type)
         except Exception:  # noqa: BLE001
             report("finish_chat")
+
+    def _emit_details(self, inv: ChatInvocation, attrs: dict[str, Any], output_messages: Any,
+                      err_type: str | None) -> None:
+        event = inv.event
+        if self.event_content and output_messages is not None:
+            self._note_event_content(inv, ((A.OUTPUT_MESSAGES, output_messages),))
+        attributes = {**inv.attributes, **attrs}
+        if err_type:
+            attributes[A.ERROR_TYPE] = err_type
+        emit_details(self._logger, inv.context, attributes, event)
 
     def _record_chat_metrics(self, inv: ChatInvocation, response_model: str | None,
                              input_tokens: int | None, output_tokens: int | None,
                              err_type: str | None) -> None:
         if not self.metering:
             return
+        base = inv.attributes
         attrs = {A.OPERATION_NAME: A.OP_CHAT}
-        for key in (A.PROVIDER_NAME, A.REQUEST_MODEL):
-            if key in inv.attributes:
-                attrs[key] = inv.attributes[key]
+        for key in _METRIC_KEYS:
+            if key in base:
+                attrs[key] = base[key]
         response_model = _clean(response_model)
         if response_model:
             attrs[A.RESPONSE_MODEL] = response_model
         # The span's context: an SDK keeps exemplars that point at the span.
         ctx = inv.context
         # Tokens only where the response reported them (none for a failed call).
+        # `gen_ai.token.type` has only `input` and `output`: cache and reasoning
+        # counts are parts of those, so they get no data point of their own.
         for token_type, count in ((A.TOKEN_TYPE_INPUT, input_tokens),
                                   (A.TOKEN_TYPE_OUTPUT, output_tokens)):
             if count is not None:
@@ -169,4 +272,24 @@ class ChatOperations(HandlerBase):
         if err_type:
             attrs[A.ERROR_TYPE] = err_type
         self._operation_duration.record(perf_counter() - inv.start, attrs, ctx)
+        first = inv.first_chunk_at
+        if first is not None:
+            self._time_to_first_chunk.record(first - inv.start, attrs, ctx)
+            for gap in getattr(inv, "chunk_gaps", None) or ():
+                self._time_per_output_chunk.record(gap, attrs, ctx)
 
+
+# The request's attributes that metrics carry (the conventions' metric attributes).
+_METRIC_KEYS = (A.PROVIDER_NAME, A.REQUEST_MODEL, A.SERVER_ADDRESS, A.SERVER_PORT)
+
+_DETAIL_KEYS = (A.USAGE_CACHE_READ_INPUT_TOKENS, A.USAGE_CACHE_CREATION_INPUT_TOKENS,
+                A.USAGE_REASONING_OUTPUT_TOKENS)
+
+
+def _usage_details(values: tuple[Any, Any, Any]) -> dict[str, int]:
+    details = {}
+    for key, value in zip(_DETAIL_KEYS, values, strict=True):
+        value = _as_int(value)
+        if value is not None and value >= 0:
+            details[key] = value
+    return details

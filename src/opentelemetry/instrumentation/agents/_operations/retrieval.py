@@ -46,7 +46,7 @@ class RetrievalOperations(HandlerBase):
                 attrs[A.REQUEST_TOP_K] = top_k
             name = f"{A.OP_RETRIEVAL} {data_source}" if data_source else A.OP_RETRIEVAL
             span = self._start(name, SpanKind.CLIENT, parent, attrs)
-            if self.capture_content and query is not None and span.is_recording():
+            if self.span_content and query is not None and span.is_recording():
                 text = self._content("retrieval", A.RETRIEVAL_QUERY_TEXT, query)
                 if text is not None:
                     span.set_attribute(A.RETRIEVAL_QUERY_TEXT, text)
@@ -68,7 +68,7 @@ class RetrievalOperations(HandlerBase):
                 count = _as_int(documents_count)
                 if count is not None:
                     span.set_attribute(A.RETRIEVAL_DOCUMENTS_COUNT, count)
-                if self.capture_content and documents is not None:
+                if self.span_content and documents is not None:
                     text = self._content("retrieval", A.RETRIEVAL_DOCUMENTS, documents)
                     if text is not None:
                         span.set_attribute(A.RETRIEVAL_DOCUMENTS, text)

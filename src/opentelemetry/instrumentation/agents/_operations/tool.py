@@ -10,6 +10,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
+from .._content import truncate
 from .._invocations import (
     TOOL_KEY,
     ToolInvocation,
@@ -64,12 +65,11 @@ class ToolOperations(HandlerBase):
                 attrs[A.TOOL_CALL_ID] = call_id
             if tool_type:
                 attrs[A.TOOL_TYPE] = tool_type
-            description = _clean(description)
-            if description:
-                attrs["gen_ai.tool.description"] = description
+            if description and type(description) is str:
+                attrs[A.TOOL_DESCRIPTION] = truncate(description, self.content_limit)
             span = self._start(f"execute_tool {name}" if name else "execute_tool",
                                SpanKind.INTERNAL, parent, attrs)
-            if self.capture_content and arguments is not None and span.is_recording():
+            if self.span_content and arguments is not None and span.is_recording():
                 text = self._content("tool", A.TOOL_CALL_ARGUMENTS, arguments)
                 if text is not None:
                     span.set_attribute(A.TOOL_CALL_ARGUMENTS, text)
@@ -80,6 +80,18 @@ class ToolOperations(HandlerBase):
             report("start_tool")
             return None
 
+    def describe_tool(self, inv: ToolInvocation, description: Any) -> None:
+        """Note the tool's description once the runtime has found the tool."""
+        try:
+            if not description or type(description) is not str or inv.ended \
+                    or not inv.span.is_recording():
+                return
+            description = truncate(description, self.content_limit)
+            inv.attributes[A.TOOL_DESCRIPTION] = description
+            inv.span.set_attribute(A.TOOL_DESCRIPTION, description)
+        except Exception:  # noqa: BLE001
+            report("describe_tool")
+
     def finish_tool(self, inv: ToolInvocation, *, result: Any = None,
                     error: BaseException | None = None, error_type: str | None = None) -> None:
         try:
@@ -87,7 +99,7 @@ class ToolOperations(HandlerBase):
                 return
             if error_type is None and error is None:
                 error_type = inv.error_type
-            if self.capture_content and result is not None and inv.span.is_recording():
+            if self.span_content and result is not None and inv.span.is_recording():
                 text = self._content("tool", A.TOOL_CALL_RESULT, result)
                 if text is not None:
                     inv.span.set_attribute(A.TOOL_CALL_RESULT, text)

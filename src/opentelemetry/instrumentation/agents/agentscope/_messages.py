@@ -117,9 +117,20 @@ def convert(msgs: Any) -> list[dict[str, Any]] | None:
     return None
 
 
+def _history_item(msg: Any) -> list[dict[str, Any]]:
+    return _messages(msg) if hasattr(msg, "content") else []
+
+
 @M.never_raises((None, None))
-def request(msgs: Any) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
-    """(input messages, system instructions) of a model call's messages."""
+def request(msgs: Any) -> tuple[Any, list[dict[str, Any]] | None]:
+    """(input messages, system instructions) of a model call's messages.
+
+    The history is converted only as far as serializing it reads (see
+    `_genai_messages.lazy_split_system`): a long one costs what the length
+    limit lets through.
+    """
+    if isinstance(msgs, (list, tuple)):
+        return M.lazy_split_system(msgs, _history_item)
     return M.split_system(convert(msgs))
 
 

@@ -47,6 +47,8 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from .. import _genai_messages as M
+from .. import _request, _usage
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import (
@@ -446,12 +448,15 @@ def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
         return
     reasons, step_reason = _chat_outcome(response)
     usage = getattr(response, "usage", None) or usage
+    # The provider's own usage object, where AgentScope kept it.
+    details = _usage.details(getattr(usage, "metadata", None))
     handler.finish_chat(
         inv,
         response_id=getattr(response, "id", None),
         finish_reasons=reasons,
         input_tokens=getattr(usage, "input_tokens", None),
         output_tokens=getattr(usage, "output_tokens", None),
+        usage_details=details,
         output_messages=_messages.convert_response(response) if handler.capture_content
         else None,
         step_finish_reason=step_reason,
@@ -473,6 +478,7 @@ class _ChatStream:
     def on_item(self, chunk: Any) -> None:
         # AgentScope 1.x chunks accumulate: the last one is the whole response.
         self.last = chunk
+        self.handler.chat_chunk(self.inv)
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self.usage = usage
@@ -500,16 +506,23 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, model: An
                              wrapped: Any, args: tuple, kwargs: dict) -> Any:
     inv = None
     try:
-        inputs = system = None
+        inputs = system = tools = None
         if handler.capture_content:
             inputs, system = _messages.convert_prompt(
                 args[0] if args else kwargs.get("messages"))
+            tools = M.tool_definitions(args[1] if len(args) > 1 else kwargs.get("tools"))
+        generate_kwargs = getattr(model, "generate_kwargs", None)
+        address, port = _request.server(
+            getattr(getattr(model, "client", None), "base_url", None))
         inv = handler.start_chat(
             request_model=getattr(model, "model_name", None),
             provider=_provider(model),
             stream=getattr(model, "stream", None),
             input_messages=inputs, system_instructions=system,
             compression=_v1_compression.compressing(),
+            request=_request.from_kwargs(generate_kwargs)
+            if isinstance(generate_kwargs, dict) else None,
+            server_address=address, server_port=port, tool_definitions=tools,
         )
     except Exception:  # noqa: BLE001
         report("agentscope model call start")

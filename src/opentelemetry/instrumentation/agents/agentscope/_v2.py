@@ -17,12 +17,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from .. import _genai_messages as M
+from .. import _request
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import (
@@ -132,7 +135,7 @@ def install(patcher: Patcher, handler: TelemetryHandler) -> None:
         patcher.wrap(module, "Toolkit.call_tool", _call_tool_wrapper(handler, types))
 
     def tool_base_module(module: ModuleType) -> None:
-        patcher.wrap(module, "ToolBase.__call__", _tool_function_wrapper)
+        patcher.wrap(module, "ToolBase.__call__", _tool_function_wrapper(handler))
 
     def tracing_module(module: ModuleType) -> None:
         patcher.wrap(module, "_check_tracing_enabled", _tracing_disabled)
@@ -247,6 +250,8 @@ class _ReplyStream:
         self.text: list[str] | None = [] if handler.capture_content else None
 
     def on_item(self, item: Any) -> None:
+        if self.frame.first_event_at is None:
+            self.handler.agent_event(self.frame)
         if type(item) is self.reply_end:
             self.outcome_type = _record_outcome(self.frame, item.finished_reason)
             self.reply_id = item.reply_id
@@ -298,23 +303,11 @@ def _reasoning_wrapper(handler: TelemetryHandler):
 
 # -- model calls --------------------------------------------------------------
 
-def _field(obj: Any, name: str, default: Any = None) -> Any:
-    """`obj.name`, read as a key where AgentScope's objects are dicts.
-
-    ChatResponse and ChatUsage are dicts with attribute access through a
-    Python-level `__getattr__`; a key lookup skips that call (and the
-    exception it raises for a missing field).
-    """
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _chat_outcome(response: Any) -> tuple[list[str], str | None]:
-    """(finish reasons, step finish reason) for a complete ChatResponse."""
-    if str(_field(response, "finished_reason", "")) == "interrupted":
+def _chat_outcome(get: Any) -> tuple[list[str], str | None]:
+    """(finish reasons, step finish reason) for a complete ChatResponse's fields."""
+    if get("finished_reason", "") == "interrupted":
         return ["interrupted"], A.FINISH_CANCELLED
-    for block in _field(response, "content") or ():
+    for block in get("content", None) or ():
         if getattr(block, "type", None) == "tool_call":
             return [A.FINISH_TOOL_CALLS], A.FINISH_TOOL_CALLS
     return [A.FINISH_STOP], A.FINISH_STOP
@@ -325,14 +318,25 @@ def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
     if response is None:
         handler.finish_chat(inv, error=error, error_type=None if error else "incomplete_stream")
         return
-    reasons, step_reason = _chat_outcome(response)
-    usage = _field(response, "usage") or usage
+    # ChatResponse and ChatUsage are dicts with attribute access through a
+    # Python-level `__getattr__`: key lookups skip that call (and the
+    # exception it raises for a missing field).
+    field = response.get if isinstance(response, dict) else partial(getattr, response)
+    reasons, step_reason = _chat_outcome(field)
+    usage = field("usage", None) or usage
+    get = usage.get if isinstance(usage, dict) else partial(getattr, usage)
+    # ChatUsage defaults both cache counts to 0 for providers that report
+    # none: only a count above 0 says the provider reported it.
+    cache_read = get("cache_input_tokens", None)
+    cache_creation = get("cache_creation_input_tokens", None)
     handler.finish_chat(
         inv,
-        response_id=_field(response, "id"),
+        response_id=field("id", None),
         finish_reasons=reasons,
-        input_tokens=_field(usage, "input_tokens"),
-        output_tokens=_field(usage, "output_tokens"),
+        input_tokens=get("input_tokens", None),
+        output_tokens=get("output_tokens", None),
+        usage_details=(cache_read or None, cache_creation or None, None)
+        if cache_read or cache_creation else None,
         output_messages=_messages.convert_response(response) if handler.capture_content
         else None,
         step_finish_reason=step_reason,
@@ -352,11 +356,14 @@ class _ChatStream:
         self.usage: Any = None
 
     def on_item(self, chunk: Any) -> None:
-        # Chunks are deltas; the one marked `is_last` is the whole response.
+        # Chunks are deltas; the one marked `is_last` is the whole response
+        # (AgentScope's own summary, not a chunk the provider sent).
         if chunk.usage is not None:
             self.usage = chunk.usage
         if chunk.is_last:
             self.last = chunk
+        else:
+            self.handler.chat_chunk(self.inv)
 
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
         _finish_chat(self.handler, self.inv, self.last, self.usage, error)
@@ -366,21 +373,41 @@ class _ChatStream:
             _finish_chat(self.handler, self.inv, self.last, self.usage, error)
 
 
+# The fields of AgentScope's model `Parameters` classes that are request parameters.
+_parameters = _request.Fields({"temperature": A.REQUEST_TEMPERATURE,
+                               "max_tokens": A.REQUEST_MAX_TOKENS,
+                               "top_p": A.REQUEST_TOP_P, "top_k": A.REQUEST_TOP_K})
+_PARAMETER_NAMES = _parameters.names
+_UNSET = (None,) * len(_PARAMETER_NAMES)
+_NO_FIELDS: dict[str, Any] = {}
+_NO_SERVER = (None, None)
+
+
 def _model_wrapper(handler: TelemetryHandler, types: _Types):
     def wrapper(wrapped, instance, args, kwargs):
         if not handler.enabled:
             return wrapped(*args, **kwargs)
         inv = None
         try:
-            inputs = system = None
+            inputs = system = tools = None
             if handler.capture_content:
                 inputs, system = _messages.request(
                     args[0] if args else kwargs.get("messages"))
+                tools = M.tool_definitions(args[1] if len(args) > 1 else kwargs.get("tools"))
+            # Read as fields: a pydantic model answers a missing attribute
+            # through a Python-level __getattr__ (and an exception).
+            base_url = getattr(getattr(instance, "credential", None), "__dict__",
+                               _NO_FIELDS).get("base_url")
+            address, port = _request.server(base_url) if base_url else _NO_SERVER
+            parameters = getattr(getattr(instance, "parameters", None), "__dict__", _NO_FIELDS)
             inv = handler.start_chat(
                 request_model=getattr(instance, "model", None),
                 provider=_provider(instance),
                 stream=getattr(instance, "stream", None),
                 input_messages=inputs, system_instructions=system,
+                request=None if tuple(map(parameters.get, _PARAMETER_NAMES)) == _UNSET
+                else _parameters(parameters),
+                server_address=address, server_port=port, tool_definitions=tools,
             )
         except Exception:  # noqa: BLE001
             report("agentscope model call start")
@@ -417,6 +444,14 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, inv: Chat
 
 
 # -- tool calls ---------------------------------------------------------------
+
+# Tool descriptions by tool name, as the tools had them when last called.
+# The toolkit finds a tool only inside `call_tool`, after the span started;
+# what the last call of that name saw goes on the span from its start, and
+# the tool itself corrects it when it differs (see `_tool_function_wrapper`).
+_DESCRIPTIONS: dict[str, str] = {}
+_DESCRIPTIONS_LIMIT = 1024
+
 
 class _ToolStream:
     __slots__ = ("context", "handler", "inv", "response", "response_type")
@@ -462,9 +497,11 @@ def _call_tool_wrapper(handler: TelemetryHandler, types: _Types):
         tool_call = args[0] if args else kwargs.get("tool_call")
 
         def begin() -> _ToolStream | None:
+            name = getattr(tool_call, "name", None)
             inv = handler.start_tool(
-                getattr(tool_call, "name", None),
+                name,
                 call_id=getattr(tool_call, "id", None),
+                description=_DESCRIPTIONS.get(name),
                 arguments=getattr(tool_call, "input", None) if handler.capture_content
                 else None,
             )
@@ -550,11 +587,20 @@ def _note_tool_error(inv: ToolInvocation, error: BaseException) -> None:
     inv.error_type = error_type(error)
 
 
-def _tool_function_wrapper(wrapped, instance, args, kwargs):
-    inv = current_tool()
-    if inv is None:
-        return wrapped(*args, **kwargs)
-    return _watched_tool_call(inv, wrapped(*args, **kwargs))
+def _tool_function_wrapper(handler: TelemetryHandler):
+    def wrapper(wrapped, instance, args, kwargs):
+        inv = current_tool()
+        if inv is None:
+            return wrapped(*args, **kwargs)
+        description = getattr(instance, "description", None)
+        name = getattr(instance, "name", None)
+        if _DESCRIPTIONS.get(name) is not description and type(name) is str:
+            if name in _DESCRIPTIONS or len(_DESCRIPTIONS) < _DESCRIPTIONS_LIMIT:
+                _DESCRIPTIONS[name] = description
+            handler.describe_tool(inv, description)
+        return _watched_tool_call(inv, wrapped(*args, **kwargs))
+
+    return wrapper
 
 
 async def _watched_tool_call(inv: ToolInvocation, call: Any) -> Any:

@@ -62,6 +62,20 @@ __all__ = [
     "say",
 ]
 
+def _provider_usage(turn: Turn) -> dict[str, Any] | None:
+    """The provider's own usage object, as AgentScope 1.x's OpenAI model keeps it
+    in `ChatUsage.metadata`, when the turn reports usage details."""
+    if not (turn.cache_read or turn.cache_creation or turn.reasoning):
+        return None
+    usage: dict[str, Any] = {"prompt_tokens": turn.usage[0],
+                             "completion_tokens": turn.usage[1],
+                             "prompt_tokens_details": {"cached_tokens": turn.cache_read},
+                             "completion_tokens_details": {"reasoning_tokens": turn.reasoning}}
+    if turn.cache_creation:
+        usage["cache_creation_input_tokens"] = turn.cache_creation
+    return usage
+
+
 class ScriptedChatModel(ChatModelBase):
     """An AgentScope 1.x chat model that answers from a script instead of an API.
 
@@ -92,19 +106,21 @@ class ScriptedChatModel(ChatModelBase):
         calls = [ToolUseBlock(type="tool_use", id=f"call-{key}-{index}-{n}", name=name,
                               input=dict(arguments))
                  for n, (name, arguments) in enumerate(turn.tool_calls)]
-        usage = ChatUsage(input_tokens=turn.usage[0], output_tokens=turn.usage[1], time=0.0)
+        usage = ChatUsage(input_tokens=turn.usage[0], output_tokens=turn.usage[1], time=0.0,
+                          metadata=_provider_usage(turn))
         if not self.stream:
             blocks: list[Any] = [TextBlock(type="text", text=text)] if text is not None else []
             return ChatResponse(content=blocks + calls, id=response_id, usage=usage,
                                 metadata=dict(turn.metadata) or None)
-        return self._stream(text, calls, response_id, usage)
+        return self._stream(text, calls, response_id, usage, turn)
 
     async def _stream(self, text: str | None, calls: list[Any], response_id: str,
-                      usage: ChatUsage) -> AsyncGenerator[ChatResponse, None]:
+                      usage: ChatUsage, turn: Turn) -> AsyncGenerator[ChatResponse, None]:
+        await asyncio.sleep(turn.first_chunk_delay)
         if text:
             for end in range(self.chunk_size, len(text) + self.chunk_size, self.chunk_size):
                 yield ChatResponse(content=[TextBlock(type="text", text=text[:end])],
                                    id=response_id)
-                await asyncio.sleep(0)
+                await asyncio.sleep(turn.chunk_delay)
         blocks: list[Any] = [TextBlock(type="text", text=text)] if text is not None else []
         yield ChatResponse(content=blocks + calls, id=response_id, usage=usage)

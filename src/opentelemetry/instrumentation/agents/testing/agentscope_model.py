@@ -59,16 +59,22 @@ __all__ = [
 ]
 
 class _Parameters(BaseModel):
-    pass
+    """The request parameters AgentScope's own models have (unset by default)."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    top_k: int | None = None
 
 
 class ScriptedChatModel(ChatModelBase):
     """An AgentScope chat model that answers from a script instead of an API."""
 
     def __init__(self, script: Script, *, model: str = "scripted-model",
-                 stream: bool = False, chunk_size: int = 8) -> None:
+                 stream: bool = False, chunk_size: int = 8, **parameters: Any) -> None:
+        """`parameters`: request parameters (temperature, max_tokens, top_p, top_k)."""
         super().__init__(credential=CredentialBase(), model=model,
-                         parameters=_Parameters(), stream=stream, max_retries=0)
+                         parameters=_Parameters(**parameters), stream=stream, max_retries=0)
         self.formatter = OpenAIChatFormatter()
         self.book = ScriptBook(script)
         self.calls = self.book.calls
@@ -89,21 +95,33 @@ class ScriptedChatModel(ChatModelBase):
         for n, (name, arguments) in enumerate(turn.tool_calls):
             blocks.append(ToolCallBlock(id=f"call-{key}-{index}-{n}", name=name,
                                         input=json.dumps(arguments)))
-        usage = ChatUsage(input_tokens=turn.usage[0], output_tokens=turn.usage[1], time=0.0)
+        # AgentScope 2.x's ChatUsage has cache counts but no reasoning count.
+        usage = ChatUsage(input_tokens=turn.usage[0], output_tokens=turn.usage[1], time=0.0,
+                          cache_input_tokens=turn.cache_read,
+                          cache_creation_input_tokens=turn.cache_creation)
         if not self.stream:
             return ChatResponse(content=blocks, is_last=True, id=response_id, usage=usage)
-        return self._stream(blocks, response_id, usage)
+        return self._stream(blocks, response_id, usage, turn)
 
-    async def _stream(self, blocks: list[Any], response_id: str, usage: ChatUsage
-                      ) -> AsyncGenerator[ChatResponse, None]:
+    async def _stream(self, blocks: list[Any], response_id: str, usage: ChatUsage,
+                      turn: Turn) -> AsyncGenerator[ChatResponse, None]:
+        first = True
+
+        async def pause() -> None:
+            nonlocal first
+            wait = turn.first_chunk_delay if first else turn.chunk_delay
+            first = False
+            await asyncio.sleep(wait)
+
         for block in blocks:
             if isinstance(block, TextBlock):
                 text = block.text
                 for start in range(0, max(len(text), 1), self.chunk_size):
                     piece = ChatResponse(content=[], is_last=False, id=response_id)
                     piece.append_text(text[start:start + self.chunk_size], block_id=block.id)
+                    await pause()
                     yield piece
-                    await asyncio.sleep(0)
             else:
+                await pause()
                 yield ChatResponse(content=[block], is_last=False, id=response_id)
         yield ChatResponse(content=[], is_last=False, id=response_id, usage=usage)

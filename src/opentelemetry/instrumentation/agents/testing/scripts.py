@@ -40,7 +40,14 @@ def current_conversation() -> str:
 
 @dataclass(frozen=True)
 class Turn:
-    """One scripted model response (or failure)."""
+    """One scripted model response (or failure).
+
+    `usage` is (input, output) tokens; `cache_read`, `cache_creation` and
+    `reasoning` the usage details the response reports (0: none reported).
+    `delay` is spent before the call answers; for a streamed answer,
+    `first_chunk_delay` before its first chunk and `chunk_delay` before each
+    later one.
+    """
 
     text: str | None = None
     tool_calls: tuple[tuple[str, Mapping[str, Any]], ...] = ()
@@ -48,17 +55,23 @@ class Turn:
     delay: float = 0.0
     usage: tuple[int, int] = (10, 5)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    cache_read: int = 0
+    cache_creation: int = 0
+    reasoning: int = 0
+    first_chunk_delay: float = 0.0
+    chunk_delay: float = 0.0
 
 
-def say(text: str, *, usage: tuple[int, int] = (10, 5), delay: float = 0.0) -> Turn:
-    """A text answer (the agent's loop ends on it)."""
-    return Turn(text=text, usage=usage, delay=delay)
+def say(text: str, *, usage: tuple[int, int] = (10, 5), delay: float = 0.0,
+        **details: Any) -> Turn:
+    """A text answer (the agent's loop ends on it); `details`: more `Turn` fields."""
+    return Turn(text=text, usage=usage, delay=delay, **details)
 
 
 def call_tools(*calls: tuple[str, Mapping[str, Any]], usage: tuple[int, int] = (10, 5),
-               delay: float = 0.0, text: str | None = None) -> Turn:
+               delay: float = 0.0, text: str | None = None, **details: Any) -> Turn:
     """A response asking for the given `(tool name, arguments)` calls."""
-    return Turn(text=text, tool_calls=tuple(calls), usage=usage, delay=delay)
+    return Turn(text=text, tool_calls=tuple(calls), usage=usage, delay=delay, **details)
 
 
 def fail(error: BaseException, *, delay: float = 0.0) -> Turn:
