@@ -66,7 +66,7 @@ class ToolOperations(HandlerBase):
             if tool_type:
                 attrs[A.TOOL_TYPE] = tool_type
             if description and type(description) is str:
-                attrs[A.TOOL_DESCRIPTION] = truncate(description, self.content_limit)
+                attrs[A.TOOL_DESCRIPTION] = _text(description, self.content_limit)
             span = self._start(f"execute_tool {name}" if name else "execute_tool",
                                SpanKind.INTERNAL, parent, attrs)
             if self.span_content and arguments is not None and span.is_recording():
@@ -86,7 +86,7 @@ class ToolOperations(HandlerBase):
             if not description or type(description) is not str or inv.ended \
                     or not inv.span.is_recording():
                 return
-            description = truncate(description, self.content_limit)
+            description = _text(description, self.content_limit)
             inv.attributes[A.TOOL_DESCRIPTION] = description
             inv.span.set_attribute(A.TOOL_DESCRIPTION, description)
         except Exception:  # noqa: BLE001
@@ -114,3 +114,11 @@ class ToolOperations(HandlerBase):
         except Exception:  # noqa: BLE001
             report("finish_tool")
 
+
+def _text(value: str, limit: int) -> str:
+    """A free text (a tool description) fit for an attribute: cut to `limit`, valid UTF-8."""
+    value = truncate(value, limit)
+    if not value.isascii():
+        # Lone surrogates cannot be exported as UTF-8.
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
