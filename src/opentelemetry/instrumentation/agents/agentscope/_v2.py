@@ -303,6 +303,18 @@ def _reasoning_wrapper(handler: TelemetryHandler):
 
 # -- model calls --------------------------------------------------------------
 
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    """`obj.name`, read as a key where AgentScope's objects are dicts.
+
+    ChatResponse and ChatUsage are dicts with attribute access through a
+    Python-level `__getattr__`; a key lookup skips that call (and the
+    exception it raises for a missing field).
+    """
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
 def _chat_outcome(get: Any) -> tuple[list[str], str | None]:
     """(finish reasons, step finish reason) for a complete ChatResponse's fields."""
     if get("finished_reason", "") == "interrupted":
