@@ -8,6 +8,7 @@ Usage::
 
 Traces `Agent.chat` / `achat` (and so `run`, `start`, `arun`, `astart`),
 `start(stream=True)`, the OpenAI-native tool loop's model and tool calls,
+the LiteLLM-based `LLM` class's model calls,
 `AgentTeam.start` / `astart` and `LiteAgent.chat`. Each module is patched
 when the application imports it; PraisonAI loads its modules lazily, on first
 use of a name such as `praisonaiagents.Agent`.
@@ -32,7 +33,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
     requirements = (PRAISONAI_AGENTS,)
 
     def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
-        from . import _agents, _lite, _models, _teams, _tools, _tty
+        from . import _agents, _lite, _litellm, _models, _teams, _tools, _tty
 
         self._lite_class: type | None = None
 
@@ -62,6 +63,12 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             for name in ("achat_completion_with_tools", "chat_completion_with_tools"):
                 patcher.wrap(module, f"OpenAIClient.{name}", _models.loop_wrapper)
 
+        def litellm_path(module: ModuleType) -> None:
+            patcher.wrap(module, "LLM._completion_with_retry",
+                         _litellm.completion_wrapper(handler))
+            patcher.wrap(module, "LLM._acompletion_with_retry",
+                         _litellm.acompletion_wrapper(handler))
+
         def openai_sdk(module: ModuleType) -> None:
             patcher.wrap(module, "Completions.create", _models.sdk_create_wrapper(handler, False))
             patcher.wrap(module, "AsyncCompletions.create",
@@ -83,6 +90,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.agent.execution_mixin", execution_mixin)
         patcher.on_import("praisonaiagents.agent.tool_execution", tool_execution)
         patcher.on_import("praisonaiagents.llm.openai_client", openai_client)
+        patcher.on_import("praisonaiagents.llm.llm", litellm_path)
         patcher.on_import("praisonaiagents.agents.agents", teams)
         patcher.on_import("praisonaiagents.lite", lite)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only

@@ -1,0 +1,224 @@
+"""Model calls on PraisonAI's LiteLLM path: the `LLM` class (`praisonaiagents[llm]`).
+
+An agent built with `llm="provider/model"`, `llm={"model": ...}` or a
+`base_url` talks to its model through `praisonaiagents.llm.LLM`, which sends
+every chat-completions request through two methods, patched here:
+
+- `LLM._completion_with_retry`: every sync call (`chat`, tool rounds,
+  streaming, reflection, the iteration-limit summary). Streamed, it returns
+  LiteLLM's `CustomStreamWrapper`, read by PraisonAI chunk by chunk.
+- `LLM._acompletion_with_retry`: the same for `achat`.
+
+One `chat {model}` span per call (LiteLLM's own retries inside it are the
+same model call), opening the agent's next `react step` when called right
+inside the agent span, exactly like the OpenAI-native path (`_models`). The
+provider is LiteLLM's own resolution of the model name and base URL, mapped
+to the GenAI provider names; the request model is the name LiteLLM sends.
+
+LiteLLM's OpenTelemetry callback is not what traces these calls: PraisonAI
+removes it (every non-allow-listed `litellm.callbacks` entry) when it sets
+up its first `LLM`. A callback registered again afterwards finds our `chat`
+span current and, as LiteLLM does under a parent span, writes its attributes
+onto that span instead of starting one of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from .. import attributes as A
+from .._handler import TelemetryHandler
+from .._safety import report
+from .._streams import trace_async_stream, trace_sync_stream
+from . import _messages
+from ._models import _Call
+from ._state import direct_turn
+
+_attach = otel_context.attach
+_detach = otel_context.detach
+
+# LiteLLM provider ids to `gen_ai.provider.name` values; others pass as they are.
+_PROVIDERS = {
+    "openai": "openai",
+    "text-completion-openai": "openai",
+    "anthropic": "anthropic",
+    "azure": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "bedrock": "aws.bedrock",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertex_ai_beta": "gcp.vertex_ai",
+    "gemini": "gcp.gemini",
+    "cohere": "cohere",
+    "cohere_chat": "cohere",
+    "groq": "groq",
+    "mistral": "mistral_ai",
+    "deepseek": "deepseek",
+    "xai": "x_ai",
+    "perplexity": "perplexity",
+    "watsonx": "ibm.watsonx.ai",
+}
+
+# (model, base URL, explicit provider) -> (model LiteLLM sends, provider name).
+# Resolving costs about as much as a span; the few names an application uses
+# resolve once.
+_resolved: dict[tuple[Any, Any, Any], tuple[str | None, str | None]] = {}
+_RESOLVED_MAX = 256
+
+
+def resolve(params: dict) -> tuple[str | None, str | None]:
+    """The request model and provider LiteLLM will use for these parameters."""
+    model = params.get("model")
+    if not isinstance(model, str):
+        return None, None
+    base = params.get("api_base") or params.get("base_url")
+    explicit = params.get("custom_llm_provider")
+    key = (model, base, explicit)
+    found = _resolved.get(key)
+    if found is not None:
+        return found
+    try:
+        from litellm import get_llm_provider
+
+        sent, provider, _, _ = get_llm_provider(
+            model=model, custom_llm_provider=explicit,
+            api_base=base if isinstance(base, str) else None)
+        found = (sent, _PROVIDERS.get(provider, provider))
+    except Exception:  # noqa: BLE001 - LiteLLM raises for names it cannot route
+        found = (model, explicit if isinstance(explicit, str) else None)
+    if len(_resolved) < _RESOLVED_MAX:
+        _resolved[key] = found
+    return found
+
+
+def _start(handler: TelemetryHandler, params: dict) -> _Call | None:
+    if not handler.enabled:
+        return None
+    try:
+        turn = direct_turn()
+        if turn is not None:
+            handler.start_step(turn.frame)
+            turn.loop_calls += 1
+        model, provider = resolve(params)
+        inputs = system = None
+        if handler.capture_content:
+            inputs, system = _messages.request(params.get("messages"))
+        inv = handler.start_chat(
+            request_model=model, provider=provider, stream=bool(params.get("stream")),
+            input_messages=inputs, system_instructions=system)
+        return _Call(handler, inv, turn, False) if inv is not None else None
+    except Exception:  # noqa: BLE001
+        report("praisonai litellm call start")
+        return None
+
+
+class _StreamObserver:
+    """Reads what the span needs off LiteLLM's `ModelResponseStream` chunks."""
+
+    __slots__ = ("call", "calls", "context", "finish", "model", "response_id", "text",
+                 "usage")
+
+    def __init__(self, call: _Call) -> None:
+        self.call = call
+        self.context = call.context
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.finish: str | None = None
+        self.usage: Any = None
+        self.text: list[str] | None = [] if call.handler.capture_content else None
+        self.calls: dict[int, list[Any]] = {}
+        if call.turn is not None:
+            call.turn.open_chat = call.inv
+
+    def on_item(self, chunk: Any) -> None:
+        if self.response_id is None:
+            self.response_id = getattr(chunk, "id", None)
+            self.model = getattr(chunk, "model", None)
+        choices = getattr(chunk, "choices", None)
+        if choices:
+            choice = choices[0]
+            reason = getattr(choice, "finish_reason", None)
+            if reason is not None:
+                self.finish = reason
+            delta = getattr(choice, "delta", None)
+            if self.text is not None and delta is not None:
+                if getattr(delta, "content", None):
+                    self.text.append(delta.content)
+                if getattr(delta, "tool_calls", None):
+                    _messages.add_tool_call_deltas(self.calls, delta.tool_calls)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = usage
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        call = self.call
+        if call.inv.ended:
+            return
+        if error is not None:
+            call.failed(error)
+            return
+        if self.finish is None:
+            call.failed(error_type="incomplete_stream")
+            return
+        finish = str(self.finish)
+        usage = self.usage
+        output = None
+        if self.text is not None:
+            output = _messages.streamed(self.text, self.calls, finish)
+        call.succeeded(
+            A.FINISH_TOOL_CALLS if finish == A.FINISH_TOOL_CALLS else A.FINISH_STOP,
+            response_model=self.model, response_id=self.response_id, finish_reasons=[finish],
+            input_tokens=getattr(usage, "prompt_tokens", None),
+            output_tokens=getattr(usage, "completion_tokens", None), output_messages=output)
+
+
+def _outcome(call: _Call, result: Any, is_async: bool) -> Any:
+    if hasattr(result, "choices"):
+        return call.outcome(result)  # a whole ModelResponse
+    try:
+        observer = _StreamObserver(call)
+        if is_async and hasattr(result, "__aiter__"):
+            return trace_async_stream(result, lambda: observer)
+        if not is_async and hasattr(result, "__next__"):
+            return trace_sync_stream(result, lambda: observer)
+    except Exception:  # noqa: BLE001
+        report("praisonai litellm stream")
+    call.handler.finish_chat(call.inv)
+    return result
+
+
+def completion_wrapper(handler: TelemetryHandler):
+    """`LLM._completion_with_retry(**completion_params)`."""
+    def wrapper(wrapped, instance, args, kwargs):
+        call = _start(handler, kwargs)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        token = _attach(call.context)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _detach(token)
+            call.failed(exc)
+            raise
+        _detach(token)
+        return _outcome(call, result, False)
+    return wrapper
+
+
+def acompletion_wrapper(handler: TelemetryHandler):
+    """`LLM._acompletion_with_retry(**completion_params)`."""
+    async def wrapper(wrapped, instance, args, kwargs):
+        call = _start(handler, kwargs)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        token = _attach(call.context)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _detach(token)
+            call.failed(exc)
+            raise
+        _detach(token)
+        return _outcome(call, result, True)
+    return wrapper
