@@ -14,6 +14,9 @@ import pytest
 _HOME = tempfile.mkdtemp(prefix="otel-agents-home-")
 os.environ["HOME"] = _HOME
 os.environ["HERMES_HOME"] = os.path.join(_HOME, ".hermes")
+# LiteLLM (PraisonAI's LLM class) would fetch its model cost map from GitHub
+# on import; the copy it ships is enough.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 
 @pytest.fixture(autouse=True)

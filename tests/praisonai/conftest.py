@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from importlib import util
 
 import pytest
@@ -11,11 +10,6 @@ from tests.runtimes import instrumented_with
 # runtime does not collect it (it is not a skip: these tests do not apply there).
 if util.find_spec("praisonaiagents") is None:
     collect_ignore_glob = ["test_*.py"]
-
-# LiteLLM (PraisonAI's `LLM` class) fetches its model cost map from GitHub
-# when imported, unless told to use the copy it ships. Read at import time,
-# so set before any test module imports it.
-os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 
 @pytest.fixture(autouse=True)
