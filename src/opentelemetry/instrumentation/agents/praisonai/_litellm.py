@@ -18,8 +18,8 @@ to the GenAI provider names; the request model is the name LiteLLM sends.
 LiteLLM's OpenTelemetry callback is not what traces these calls: PraisonAI
 removes it (every non-allow-listed `litellm.callbacks` entry) when it sets
 up its first `LLM`. A callback registered again afterwards finds our `chat`
-span current and, as LiteLLM does under a parent span, writes its attributes
-onto that span instead of starting one of its own.
+span as its parent and starts no request span of its own (LiteLLM 1.97: only
+a `raw_gen_ai_request` child, and attributes that arrive after our span ended).
 """
 
 from __future__ import annotations
