@@ -182,7 +182,20 @@ class HandlerBase:
             report("creating metric instruments")
 
     def _create_instruments(self, meter: Meter) -> None:
-        """Create this operation's instruments; mixins extend it and call super()."""
+        """Create this operation's instruments; mixins extend it and call super().
+
+        The two instruments the conventions define for every GenAI client
+        operation (chat and embeddings alike) live here, so whichever mixins a
+        handler combines, one meter registers each exactly once.
+        """
+        self._token_usage = meter.create_histogram(
+            A.METRIC_TOKEN_USAGE, unit="{token}",
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
+        self._operation_duration = meter.create_histogram(
+            A.METRIC_OPERATION_DURATION, unit="s",
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
 
     @property
     def enabled(self) -> bool:

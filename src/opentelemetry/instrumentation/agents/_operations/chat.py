@@ -16,7 +16,6 @@ from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
     DURATION_BUCKETS,
-    TOKEN_BUCKETS,
     HandlerBase,
     _as_int,
     _as_strings,
@@ -31,14 +30,6 @@ class ChatOperations(HandlerBase):
 
     def _create_instruments(self, meter: Meter) -> None:
         super()._create_instruments(meter)
-        self._token_usage = meter.create_histogram(
-            A.METRIC_TOKEN_USAGE, unit="{token}",
-            description="Number of input and output tokens used.",
-            explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
-        self._operation_duration = meter.create_histogram(
-            A.METRIC_OPERATION_DURATION, unit="s",
-            description="GenAI operation duration.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
         self._time_to_first_chunk = meter.create_histogram(
             A.METRIC_TIME_TO_FIRST_CHUNK, unit="s",
             description="Time to receive the first chunk, measured from when the client "

@@ -6,7 +6,6 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
@@ -14,8 +13,6 @@ from .._invocations import EmbeddingsInvocation
 from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
-    DURATION_BUCKETS,
-    TOKEN_BUCKETS,
     HandlerBase,
     _as_int,
     _clean,
@@ -25,22 +22,6 @@ from ._base import (
 
 class EmbeddingsOperations(HandlerBase):
     """Embedding model calls."""
-
-    def _create_instruments(self, meter: Meter) -> None:
-        super()._create_instruments(meter)
-        # The same two instruments as model calls (the conventions define
-        # them for every GenAI client operation); created here only when no
-        # chat mixin made them already, so one meter never registers them twice.
-        if getattr(self, "_token_usage", None) is None:
-            self._token_usage = meter.create_histogram(
-                A.METRIC_TOKEN_USAGE, unit="{token}",
-                description="Number of input and output tokens used.",
-                explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
-        if getattr(self, "_operation_duration", None) is None:
-            self._operation_duration = meter.create_histogram(
-                A.METRIC_OPERATION_DURATION, unit="s",
-                description="GenAI operation duration.",
-                explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
 
     def start_embeddings(self, *, request_model: str | None, provider: str | None = None,
                          dimensions: int | None = None,
