@@ -25,3 +25,11 @@ def instrumented_with(instrumentor_class: type, provider: Any) -> Iterator[Any]:
         yield instrumentor
     finally:
         instrumentor.uninstrument()
+
+
+def drift_warnings(records: list[Any]) -> list[Any]:
+    """The log records (caplog.records) that report a patched call point missing."""
+    import logging
+
+    return [r for r in records
+            if r.levelno == logging.WARNING and "is not in the installed version" in r.getMessage()]

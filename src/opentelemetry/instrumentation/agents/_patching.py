@@ -5,10 +5,16 @@ application's own import through a wrapt post-import hook (which fires at once
 when the module is already loaded). Every patch is recorded so `unpatch_all`
 restores the originals, and a callable that already carries our wrapper is
 never wrapped a second time.
+
+Runtimes move and rename the private call points we patch from release to
+release. A call point missing from the installed version is drift, not a
+fault: it gets one warning naming it (``module.Class.method``), the other
+patches still go in, and nothing is raised into the host.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from types import ModuleType
@@ -18,6 +24,8 @@ import wrapt
 from opentelemetry.instrumentation.utils import unwrap
 
 from ._safety import report
+
+_logger = logging.getLogger("opentelemetry.instrumentation.agents")
 
 # wrapt proxies keep `_self_`-prefixed attributes on the proxy itself rather
 # than forwarding them to the wrapped function, so the mark leaves with unwrap.
@@ -34,6 +42,13 @@ def _resolve(module: Any, path: str) -> tuple[Any, str]:
     return parent, attribute
 
 
+def _qualified(owner: Any, path: str) -> str:
+    """`owner.path` spelled from the module down, whether `owner` is a module or a class."""
+    if isinstance(owner, type):
+        return f"{owner.__module__}.{owner.__qualname__}.{path}"
+    return f"{getattr(owner, '__name__', type(owner).__name__)}.{path}"
+
+
 def is_ours(obj: Any) -> bool:
     return bool(getattr(obj, _MARK, False))
 
@@ -48,6 +63,8 @@ class Patcher:
         # Several concerns may patch one module: each registers its own plan.
         self._plans: dict[str, list[Callable[[ModuleType], None]]] = {}
         self._patched: list[tuple[Any, str]] = []
+        # Call points already reported missing, so each warns once per instrument().
+        self._missing: set[str] = set()
 
     @property
     def active(self) -> bool:
@@ -99,8 +116,13 @@ class Patcher:
             try:
                 parent, attribute = _resolve(module, path)
             except AttributeError:
-                report(f"finding {getattr(module, '__name__', module)}.{path}")
+                self._report_missing(module, path)
                 return False
+            if not hasattr(parent, attribute):
+                self._report_missing(module, path)
+                return False
+            # On a class, only its own attribute: one inherited from a base is
+            # the base's to wrap (callers that mean every override walk them).
             current = parent.__dict__.get(attribute) if isinstance(parent, type) else \
                 getattr(parent, attribute, None)
             if current is None or is_ours(current):
@@ -111,6 +133,19 @@ class Patcher:
             setattr(installed, _MARK, True)
             self._patched.append((parent, attribute))
             return True
+
+    def _report_missing(self, owner: Any, path: str) -> None:
+        name = _qualified(owner, path)
+        if name in self._missing:
+            return
+        self._missing.add(name)
+        _logger.warning("opentelemetry-instrumentation-agents: %s is not in the installed "
+                        "version, so it is not traced; everything else is", name)
+
+    def missing(self) -> list[str]:
+        """The call points reported missing since the last `unpatch_all`."""
+        with self._lock:
+            return sorted(self._missing)
 
     def replace(self, owner: Any, attribute: str, replacement: Any) -> None:
         """Set `owner.attribute`, remembering the original for `unpatch_all`."""
@@ -125,6 +160,7 @@ class Patcher:
         with self._lock:
             self._active = False
             self._plans.clear()
+            self._missing.clear()
             patched, self._patched = self._patched, []
             for owner, attribute in reversed(patched):
                 try:

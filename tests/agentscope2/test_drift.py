@@ -1,0 +1,58 @@
+"""Drift: a call point we patch, missing from the installed AgentScope release."""
+
+from __future__ import annotations
+
+import logging
+
+from agentscope.agent import Agent
+from agentscope.model import ChatModelBase
+from agentscope.tool import ToolBase, Toolkit
+
+from opentelemetry.instrumentation.agents._patching import is_ours
+from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
+from opentelemetry.instrumentation.agents.testing import assert_tree
+from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+    ScriptedChatModel,
+    call_tools,
+    say,
+)
+from tests.runtimes import drift_warnings
+
+from .support import get_weather, make_agent, user
+
+# The rest of what we patch; `Agent._handle_error_tool_call` (only reached by
+# a rejected tool call) is the one a release "drops" here.
+KEPT = [(Agent, "reply"), (Agent, "reply_stream"), (Agent, "_reasoning"),
+        (ChatModelBase, "__call__"), (Toolkit, "call_tool"), (ToolBase, "__call__")]
+
+TREE = """
+invoke_agent helper
+  react step
+    chat scripted-model
+    execute_tool get_weather
+  react step
+    chat scripted-model
+"""
+
+
+async def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
+                                                                 monkeypatch, detector):
+    monkeypatch.delattr(Agent, "_handle_error_tool_call")
+    before = {(cls, name): cls.__dict__[name] for cls, name in KEPT}
+    caplog.set_level(logging.WARNING, logger="opentelemetry.instrumentation.agents")
+    instrumentor = AgentScopeInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        assert all(is_ours(cls.__dict__[name]) for cls, name in KEPT)
+        agent = make_agent(ScriptedChatModel([call_tools(("get_weather", {"city": "Lima"})),
+                                              say("done")]), [get_weather])
+        await agent.reply(user())
+    finally:
+        instrumentor.uninstrument()
+
+    [warning] = drift_warnings(caplog.records)
+    assert "agentscope.agent._agent.Agent._handle_error_tool_call" in warning.getMessage()
+    assert_tree(exporter.get_finished_spans(), TREE)
+    detector.assert_all_ended()
+    assert {(cls, name): cls.__dict__[name] for cls, name in KEPT} == before
+    assert "_handle_error_tool_call" not in Agent.__dict__  # nothing put in its place
