@@ -16,7 +16,12 @@ from tests.hermes.support import MODEL, NUMBERS, add_numbers, make_agent, tools
 from .support import assert_failed_call, assert_tool_round, collect, points
 
 CHAT = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "custom",
-        "gen_ai.request.model": MODEL}
+        "gen_ai.request.model": MODEL, "server.address": "127.0.0.1"}
+
+
+def chat_attrs(srv, streaming: bool) -> dict:
+    """What every model-call point carries (the server's port is the test's own)."""
+    return {**CHAT, "server.port": srv.port, "gen_ai.request.stream": streaming}
 
 
 @pytest.fixture(params=["tracing-sdk", "no-tracing-sdk"])
@@ -39,7 +44,7 @@ def test_tool_round(instrumented, metric_reader, server, streaming):  # noqa: F8
         make_agent(srv.base_url, streaming=streaming).run_conversation("2+3? [conv:m]")
 
     assert_tool_round(
-        collect(metric_reader), chat=CHAT, response_model=MODEL, tokens=((7, 3), (11, 4)),
+        collect(metric_reader), chat=chat_attrs(srv, streaming), response_model=MODEL, tokens=((7, 3), (11, 4)),
         agent={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "hermes",
                "agents.runtime": "hermes"},
         tool={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "add_numbers"})
@@ -53,6 +58,6 @@ def test_failed_model_call(instrumented, metric_reader, server):  # noqa: F811
     metrics = collect(metric_reader)
     # One model call, one request: neither Hermes nor its client retries here.
     assert len(srv.requests) == 1
-    assert_failed_call(metrics, chat=CHAT, error_type="openai.InternalServerError")
+    assert_failed_call(metrics, chat={**CHAT, "server.port": srv.port}, error_type="openai.InternalServerError")
     (agent_point,) = points(metrics, "agents.invocation.duration")
     assert agent_point.attributes["error.type"] == "openai.InternalServerError"

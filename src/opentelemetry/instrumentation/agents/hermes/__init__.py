@@ -35,7 +35,12 @@ from .._instrumentor import RuntimeInstrumentor
 from .._patching import Patcher
 from ..package import HERMES_AGENT
 from ._agent import ChildHandoff, build_child_wrapper, new_turn_wrapper, run_conversation_wrapper
-from ._model import max_iterations_wrapper, model_call_wrapper, normalize_response_wrapper
+from ._model import (
+    max_iterations_wrapper,
+    model_call_wrapper,
+    normalize_response_wrapper,
+    touch_activity_wrapper,
+)
 from ._threads import ThreadHandoff
 from ._tools import function_call_args, middleware_args, sanitize_error_wrapper, tool_wrapper
 
@@ -66,6 +71,7 @@ class HermesAgentInstrumentor(RuntimeInstrumentor):
                          model_call_wrapper(handler, stream=True))
             patcher.wrap(module, "AIAgent._interruptible_api_call",
                          model_call_wrapper(handler, stream=False))
+            patcher.wrap(module, "AIAgent._touch_activity", touch_activity_wrapper(handler))
             patcher.wrap(module, "AIAgent._handle_max_iterations",
                          max_iterations_wrapper(handler))
             patcher.wrap(module, "AIAgent._invoke_tool", tool_wrapper(handler, function_call_args))

@@ -11,6 +11,13 @@
   loop hits its iteration limit; it calls the client directly, outside the
   loop, and returns only text, so its usage is read where Hermes hands the
   raw response to its transport (``*Transport.normalize_response``).
+- ``AIAgent._touch_activity``: Hermes calls it with "receiving stream
+  response" once per chunk or server-sent event it reads, on all three
+  model paths (chat completions, Anthropic messages, Responses); that is
+  when a streamed call's chunks arrive (time to first chunk, time per chunk).
+
+The request's parameters, its server and the tools offered are read off the
+``api_kwargs`` Hermes built for the call and the agent's base URL.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Any, NamedTuple
 
 from opentelemetry import context as otel_context
 
+from .. import _genai_messages as M
+from .. import _request, _usage
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import ChatInvocation
@@ -27,7 +36,7 @@ from .._patching import Wrapper
 from .._safety import report
 from . import _messages
 from ._agent import begin_round
-from ._state import MODEL_CALL_KEY, SUMMARY_KEY, current_run, provider_name
+from ._state import CHAT_KEY, MODEL_CALL_KEY, SUMMARY_KEY, current_run, provider_name
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -45,6 +54,7 @@ class Facts(NamedTuple):
     wants_tools: bool
     input_tokens: int | None
     output_tokens: int | None
+    details: _usage.UsageDetails | None
 
 
 def _tokens(usage: Any, *names: str) -> int | None:
@@ -88,7 +98,8 @@ def facts(response: Any) -> Facts:
     model = getattr(response, "model", None)
     return Facts(response_id, model if isinstance(model, str) else None, reasons, wants_tools,
                  _tokens(usage, "prompt_tokens", "input_tokens"),
-                 _tokens(usage, "completion_tokens", "output_tokens"))
+                 _tokens(usage, "completion_tokens", "output_tokens"),
+                 _usage.details(usage))
 
 
 def _finish(handler: TelemetryHandler, inv: ChatInvocation, response: Any) -> None:
@@ -100,6 +111,7 @@ def _finish(handler: TelemetryHandler, inv: ChatInvocation, response: Any) -> No
         finish_reasons=found.finish_reasons,
         input_tokens=found.input_tokens,
         output_tokens=found.output_tokens,
+        usage_details=found.details,
         output_messages=_messages.response(response) if handler.capture_content else None,
         step_finish_reason=A.FINISH_TOOL_CALLS if found.wants_tools else A.FINISH_STOP,
     )
@@ -112,16 +124,28 @@ def _start(handler: TelemetryHandler, agent: Any, api_kwargs: Any,
         if run is not None:
             begin_round(handler, run)
         api_kwargs = api_kwargs if isinstance(api_kwargs, dict) else {}
-        inputs = system = None
+        inputs = system = tools = None
         if handler.capture_content:
             inputs, system = _messages.request(api_kwargs)
+            tools = M.tool_definitions(api_kwargs.get("tools"))
+        address, port = server_of(agent)
         return handler.start_chat(
             request_model=api_kwargs.get("model") or getattr(agent, "model", None),
             provider=provider_name(agent), stream=stream,
-            input_messages=inputs, system_instructions=system)
+            input_messages=inputs, system_instructions=system,
+            request=_request.from_kwargs(api_kwargs),
+            server_address=address, server_port=port, tool_definitions=tools)
     except Exception:  # noqa: BLE001
         report("hermes model call start")
         return None
+
+
+def server_of(agent: Any) -> tuple[str | None, int | None]:
+    """The agent's model server: the Anthropic base URL in that mode, else its base URL."""
+    base_url = None
+    if getattr(agent, "api_mode", None) == "anthropic_messages":
+        base_url = getattr(agent, "_anthropic_base_url", None)
+    return _request.server(base_url or getattr(agent, "base_url", None))
 
 
 def model_call_wrapper(handler: TelemetryHandler, stream: bool) -> Wrapper:
@@ -133,7 +157,10 @@ def model_call_wrapper(handler: TelemetryHandler, stream: bool) -> Wrapper:
             return wrapped(*args, **kwargs)
         # Attached around the request so the worker thread Hermes runs it on
         # (see _threads) and every client span in it sit under this span.
-        token = _attach(_set_value(MODEL_CALL_KEY, instance, inv.context))
+        ctx = _set_value(MODEL_CALL_KEY, instance, inv.context)
+        if stream:
+            ctx = _set_value(CHAT_KEY, inv, ctx)
+        token = _attach(ctx)
         try:
             response = wrapped(*args, **kwargs)
         except BaseException as exc:
@@ -148,6 +175,25 @@ def model_call_wrapper(handler: TelemetryHandler, stream: bool) -> Wrapper:
         except Exception:  # noqa: BLE001
             report("hermes model call end")
         return response
+
+    return wrapper
+
+
+# What Hermes says, on every model path, as it reads each chunk of a stream.
+_RECEIVING = "receiving stream response"
+
+
+def touch_activity_wrapper(handler: TelemetryHandler) -> Wrapper:
+    """`AIAgent._touch_activity`: a streamed call's chunk arrived (see the module doc)."""
+    def wrapper(wrapped, instance, args, kwargs):
+        if args and args[0] == _RECEIVING:
+            inv = _get_value(CHAT_KEY)
+            if inv is not None:
+                try:
+                    handler.chat_chunk(inv)
+                except Exception:  # noqa: BLE001
+                    report("hermes stream chunk")
+        return wrapped(*args, **kwargs)
 
     return wrapper
 
@@ -191,6 +237,10 @@ def _finish_summary(handler: TelemetryHandler, inv: ChatInvocation, summary: Sum
         known = [v for v in values if v is not None]
         return sum(known) if known else None
 
+    reported = [f.details for f in found if f.details is not None]
+    details = tuple(total(list(counts)) for counts in zip(*reported, strict=True)) \
+        if reported else None
+
     handler.finish_chat(
         inv,
         response_model=last.response_model if last else None,
@@ -198,6 +248,7 @@ def _finish_summary(handler: TelemetryHandler, inv: ChatInvocation, summary: Sum
         finish_reasons=last.finish_reasons if last else None,
         input_tokens=total([f.input_tokens for f in found]),
         output_tokens=total([f.output_tokens for f in found]),
+        usage_details=details,
         output_messages=_messages.assistant_text(text) if handler.capture_content else None,
     )
 
@@ -218,9 +269,13 @@ def max_iterations_wrapper(handler: TelemetryHandler) -> Wrapper:
             if handler.capture_content:
                 messages = args[0] if args else kwargs.get("messages")
                 inputs, system = _messages.messages(messages)
+            # Hermes builds this request itself, not through api_kwargs: only
+            # its server is known here.
+            address, port = server_of(instance)
             inv = handler.start_chat(request_model=getattr(instance, "model", None),
                                      provider=provider_name(instance), stream=False,
-                                     input_messages=inputs, system_instructions=system)
+                                     input_messages=inputs, system_instructions=system,
+                                     server_address=address, server_port=port)
         except Exception:  # noqa: BLE001
             report("hermes summary call start")
         if inv is None:

@@ -22,6 +22,9 @@ RUN_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.hermes.r
 # stream-not-supported fallback route streaming through the non-streaming
 # method) does not open a second span for the same call.
 MODEL_CALL_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.hermes.model-call")
+# Set while one of our streamed model calls runs; holds its `ChatInvocation`,
+# which Hermes's per-chunk activity touch (on its worker thread) reports to.
+CHAT_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.hermes.chat")
 # Set while the iteration-limit summary runs; holds its `SummaryCall`.
 SUMMARY_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.hermes.summary")
 

@@ -20,6 +20,10 @@ model. Such a result makes the span an error, judged the way Hermes itself
 judges tool results (``agent.display._detect_tool_failure``), and
 ``model_tools._sanitize_tool_error``, which Hermes calls while handling the
 exception, tells us the exception's class.
+
+A tool's description (``gen_ai.tool.description``) is the one the model was
+offered: the agent's ``tools`` schemas (Hermes rewrites some, such as
+``delegate_task``'s, per agent), else the registry's entry.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from .._invocations import current_tool
 from .._patching import Wrapper
 from .._safety import error_type as _error_type
 from .._safety import report
+from ._state import loop_run
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -106,6 +111,23 @@ def failed(name: Any, result: Any) -> bool:
     return False
 
 
+def description(name: Any) -> str | None:
+    """The description of tool `name` the running agent offered its model."""
+    if not isinstance(name, str):
+        return None
+    run = loop_run()
+    offered = getattr(run.agent, "tools", None) if run is not None else None
+    for schema in offered if isinstance(offered, list) else ():
+        function = schema.get("function") if isinstance(schema, dict) else None
+        if isinstance(function, dict) and function.get("name") == name:
+            found = function.get("description")
+            return found if isinstance(found, str) else None
+    registry = sys.modules.get("tools.registry")  # Hermes's, imported by Hermes
+    entry = getattr(getattr(registry, "registry", None), "get_entry", None)
+    found = getattr(entry(name), "description", None) if entry is not None else None
+    return found if isinstance(found, str) else None
+
+
 def tool_wrapper(handler: TelemetryHandler, extract: Extract,
                  returns_pair: bool = False) -> Wrapper:
     """A wrapper for one tool door; `returns_pair`: the result is (result, args)."""
@@ -119,6 +141,7 @@ def tool_wrapper(handler: TelemetryHandler, extract: Extract,
             if not _same_call_in_progress(name, call_id):
                 inv = handler.start_tool(
                     name, call_id=str(call_id) if call_id else None,
+                    description=description(name),
                     arguments=arguments if handler.capture_content else None)
         except Exception:  # noqa: BLE001
             report("hermes tool call start")
