@@ -138,3 +138,48 @@ async def test_runtime_messages_are_never_changed(run, capture):
         return [(m.role, m.content) for m in await agent.memory.get_memory()]
 
     assert await shape(traced) == await shape(untraced)
+
+
+async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_fits(
+        instrument, exporter, capture, monkeypatch):
+    """A 1,000-message memory: the chat span's input is the cut text of the
+    whole formatted prompt, and only the messages that fit were converted."""
+    from agentscope.message import Msg
+
+    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents import _genai_messages as M
+    from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
+
+    capture("true")
+    instrument(AgentScopeInstrumentor)
+    converted, prompts = [], []
+    convert_one = M.openai_message
+    lazy_request = M.lazy_openai_request
+
+    def counting(msg):
+        converted.append(msg)
+        return convert_one(msg)
+
+    def keeping(messages, system=None):
+        prompts.append(messages)
+        return lazy_request(messages, system)
+
+    model = ScriptedChatModel([say("Noted.")])
+    agent = make_agent(model)
+    await agent.memory.add([Msg("user" if i % 2 == 0 else "helper", f"turn {i}",
+                                "user" if i % 2 == 0 else "assistant") for i in range(1000)])
+    monkeypatch.setattr(M, "openai_message", counting)
+    monkeypatch.setattr(M, "lazy_openai_request", keeping)
+    result = await agent(user("and now?"))
+    monkeypatch.undo()
+
+    assert result.get_text_content() == "Noted."
+    chat = one(exporter.get_finished_spans(), "chat")
+    value = chat.attributes["gen_ai.input.messages"]
+    (prompt,) = prompts
+    assert len(prompt) >= 1000
+    inputs, _ = M.openai_request(prompt)
+    assert value == _content.truncate(_content.to_json(inputs, 1 << 62),
+                                      _content.DEFAULT_MAX_LENGTH)
+    assert len(value) == _content.DEFAULT_MAX_LENGTH
+    assert 20 < len(converted) < 250

@@ -162,3 +162,48 @@ async def test_runtime_messages_are_never_changed(run, capture):
                           for b in m.content]) for m in agent.state.context]
 
     assert shape(traced) == shape(untraced)
+
+
+async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_fits(
+        instrument, exporter, capture, monkeypatch):
+    """A 1,000-message context: the chat span's input is the cut text of the
+    whole history, and only the messages that fit were converted."""
+    from agentscope.message import AssistantMsg, UserMsg
+
+    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents.agentscope import (
+        AgentScopeInstrumentor,
+    )
+    from opentelemetry.instrumentation.agents.agentscope import (
+        _messages as converters,
+    )
+
+    capture("true")
+    instrument(AgentScopeInstrumentor)
+    converted = []
+    convert_one = converters._history_item
+
+    def counting(msg):
+        converted.append(msg)
+        return convert_one(msg)
+
+    monkeypatch.setattr(converters, "_history_item", counting)
+    agent = make_agent(ScriptedChatModel([say("Noted.")]))
+    history = [UserMsg(name="user", content=f"question {i}") if i % 2 == 0
+               else AssistantMsg(name="helper", content=f"answer {i}") for i in range(1000)]
+    agent.state.context = list(history)
+
+    result = await agent.reply(user("and now?"))
+
+    assert result.get_text_content() == "Noted."
+    chat = one(exporter.get_finished_spans(), "chat")
+    text = chat.attributes["gen_ai.input.messages"]
+    expected = converters.convert([*history, user("and now?")])
+    assert text == _content.truncate(_content.to_json(expected, 1 << 62),
+                                     _content.DEFAULT_MAX_LENGTH)
+    assert len(text) == _content.DEFAULT_MAX_LENGTH
+    # About 70 characters a message: some 120 fit in 8,192, not 1,001.
+    assert 50 < len(converted) < 200
+    # The system prompt, then the oldest messages, in order: a prefix.
+    assert converted[0].role == "system"
+    assert [m.id for m in converted[1:]] == [m.id for m in history[:len(converted) - 1]]

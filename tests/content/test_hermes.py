@@ -135,3 +135,43 @@ def test_runtime_messages_are_never_changed(run, capture):
                 for m in result["messages"]]
 
     assert history(traced) == history(untraced)
+
+
+
+def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_fits(
+        instrument, exporter, server, capture, monkeypatch):  # noqa: F811
+    """A 1,000-message conversation history (Hermes sends all of it every call):
+    the chat span's input is the cut text of the whole request as sent, and
+    only the messages that fit were converted."""
+    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents import _genai_messages as M
+    from opentelemetry.instrumentation.agents.hermes import HermesAgentInstrumentor
+
+    capture("true")
+    instrument(HermesAgentInstrumentor)
+    converted = []
+    convert_one = M.openai_message
+
+    def counting(msg):
+        converted.append(msg)
+        return convert_one(msg)
+
+    srv = server(lambda conversation, request: text("Noted."))
+    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}"}
+               for i in range(1000)]
+    agent = make_agent(srv.base_url)
+    monkeypatch.setattr(M, "openai_message", counting)
+    result = agent.run_conversation("and now?", conversation_history=history)
+    monkeypatch.undo()
+
+    assert result["final_response"] == "Noted."
+    chat = one(exporter.get_finished_spans(), "chat")
+    value = chat.attributes["gen_ai.input.messages"]
+    (sent,) = srv.requests
+    assert len(sent["messages"]) == 1002  # the system prompt, the history, the question
+    inputs, _ = M.openai_request(sent["messages"])
+    assert value == _content.truncate(_content.to_json(inputs, 1 << 62),
+                                      _content.DEFAULT_MAX_LENGTH)
+    assert len(value) == _content.DEFAULT_MAX_LENGTH
+    # Some 140 messages of 60 characters fit in 8,192; not 1,001.
+    assert 50 < len(converted) < 250

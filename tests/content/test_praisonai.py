@@ -136,3 +136,41 @@ async def test_runtime_messages_are_never_changed(run, capture):
     traced, _ = await run()  # the tool still got its city
 
     assert traced.chat_history == untraced.chat_history
+
+
+async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_fits(
+        instrument, exporter, serve, capture, monkeypatch):  # noqa: F811
+    """A 1,000-message chat history: the chat span's input is the cut text of
+    the whole request as sent, and only the messages that fit were converted."""
+    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents import _genai_messages as M
+    from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
+
+    capture("true")
+    instrument(PraisonAIInstrumentor)
+    converted = []
+    convert_one = M.openai_message
+
+    def counting(msg):
+        converted.append(msg)
+        return convert_one(msg)
+
+    server = serve([text("Noted.")])
+    agent = make_agent(tools=())
+    agent.chat_history.extend(
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}"}
+        for i in range(1000))
+    monkeypatch.setattr(M, "openai_message", counting)
+    answer = agent.chat("and now? [conv:long]")
+    monkeypatch.undo()
+
+    assert answer == "Noted."
+    chat = one(exporter.get_finished_spans(), "chat")
+    value = chat.attributes["gen_ai.input.messages"]
+    (sent,) = server.requests
+    assert len(sent["messages"]) >= 1001
+    inputs, _ = M.openai_request(sent["messages"])
+    assert value == _content.truncate(_content.to_json(inputs, 1 << 62),
+                                      _content.DEFAULT_MAX_LENGTH)
+    assert len(value) == _content.DEFAULT_MAX_LENGTH
+    assert 50 < len(converted) < 250

@@ -17,6 +17,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from ._safety import report
+
 _logger = logging.getLogger(__name__)
 
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -155,12 +157,23 @@ def truncate(text: str, limit: int) -> str:
     return text[:limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK
 
 
+class ContentDropped(Exception):
+    """A `LazyList` item could not be converted (already reported).
+
+    Raised through `to_json` so the attribute is dropped, as it is when an
+    eager converter fails: a history with an unreadable message is not
+    recorded at all rather than recorded as a placeholder.
+    """
+
+
 class LazyList:
     """A list whose items are made only when read: `convert(item)` for each
     source item, extended into the list (one source item may give several).
 
     Serialization reads items only up to the length limit (`to_json`), so a
     long history costs what the limit lets through, not its whole length.
+    A content hook sees the whole list (it is handed plain data, see
+    `apply_hook`), so with a hook installed every item is converted.
     """
 
     __slots__ = ("_convert", "_head", "_source")
@@ -175,7 +188,12 @@ class LazyList:
         yield from self._head
         convert = self._convert
         for item in self._source:
-            yield from convert(item)
+            try:
+                converted = convert(item)
+            except Exception as exc:  # the attribute is dropped, never the call
+                report("converting content (a history item)")
+                raise ContentDropped from exc
+            yield from converted
 
     def __bool__(self) -> bool:
         return bool(self._head) or bool(self._source)
@@ -207,7 +225,9 @@ def to_json(value: Any, limit: int | None = None) -> str:
     Strings pass through as they are (a tool's result is usually text), other
     values become JSON, with anything JSON cannot encode replaced by a
     description of it. Cyclic or otherwise hopeless values become a fixed
-    placeholder.
+    placeholder. The one exception raised is `ContentDropped`, from a
+    `LazyList` whose converter failed (already reported): `render` and
+    `render_structured` record nothing then.
     """
     if limit is None:
         limit = max_length()
@@ -218,6 +238,8 @@ def to_json(value: Any, limit: int | None = None) -> str:
             text = _bounded_list(value, limit)
         else:
             text = _dumps(value)
+    except ContentDropped:
+        raise
     except Exception:  # noqa: BLE001 - cycles, broken __repr__, recursion
         text = UNSERIALIZABLE
     # Lone surrogates cannot be exported as UTF-8; replace rather than fail.
@@ -300,8 +322,9 @@ def apply_hook(kind: str, key: str, value: Any) -> Any:
     hook = _content_hook
     if hook is None:
         return value
+    value = _plain(value)  # a ContentDropped from here is not the hook's failure
     try:
-        return hook(kind, key, _plain(value))
+        return hook(kind, key, value)
     except Exception:  # the user's hook must not break the host
         if not _hook_failed:
             _hook_failed = True

@@ -261,7 +261,9 @@ def lazy_split_system(source: Any, convert: Callable[[Any], list[Message]]
                 rest = LazyList(source[index + 1:], convert, converted[position:])
                 return rest, system or None
             system.extend(msg["parts"])
-    return None, system or None
+    # Nothing but instructions (or nothing at all): an empty history, as
+    # `split_system` answers for it.
+    return LazyList((), convert), system or None
 
 
 def split_system(messages: list[Message] | None
@@ -333,6 +335,24 @@ def openai_request(messages: Any, system: Any = None
     for msg in messages:
         converted.extend(openai_message(msg))
     inputs, instructions = split_system(converted)
+    extra = parts(system)
+    if extra:
+        instructions = extra + (instructions or [])
+    return inputs, instructions
+
+
+def lazy_openai_request(messages: Any, system: Any = None) -> tuple[Any, list[Part] | None]:
+    """`openai_request`, the history converted only as far as it is read.
+
+    The input messages are a `LazyList` (see `lazy_split_system`): serialized
+    under the length limit, a history of any length costs the messages that
+    fit. Serialized, the result is the same text as `openai_request`'s.
+    """
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    if not isinstance(messages, (list, tuple)):
+        return None, parts(system) or None
+    inputs, instructions = lazy_split_system(messages, openai_message)
     extra = parts(system)
     if extra:
         instructions = extra + (instructions or [])

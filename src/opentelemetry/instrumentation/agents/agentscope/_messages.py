@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _genai_messages as M
+from .._content import LazyList
 
 # How AgentScope says a reply or a model response ended -> a GenAI finish reason.
 _FINISH = {"completed": "stop", "exceed_max_iters": "length", "error": "error"}
@@ -119,6 +120,15 @@ def convert(msgs: Any) -> list[dict[str, Any]] | None:
 
 def _history_item(msg: Any) -> list[dict[str, Any]]:
     return _messages(msg) if hasattr(msg, "content") else []
+
+
+@M.never_raises()
+def agent_input(msgs: Any) -> Any:
+    """What an agent was called with, as `convert` gives it; a list of `Msg`
+    is converted only as far as serializing it under the length limit reads."""
+    if isinstance(msgs, (list, tuple)):
+        return LazyList(msgs, _history_item)
+    return convert(msgs)
 
 
 @M.never_raises((None, None))

@@ -331,7 +331,7 @@ def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dic
             provider=_provider(model) if model is not None else None,
             request_model=getattr(model, "model_name", None),
             max_iterations=getattr(agent, "max_iters", None),
-            input_value=_messages.convert(msg) if handler.capture_content else None,
+            input_value=_messages.agent_input(msg) if handler.capture_content else None,
         )
     except Exception:  # noqa: BLE001
         report("agentscope agent start")

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import _genai_messages as M
+from .._content import LazyList
 
 
 @M.never_raises(())
@@ -71,6 +72,19 @@ def convert(msgs: Any) -> list[dict[str, Any]] | None:
     return None
 
 
+def _history_item(msg: Any) -> list[dict[str, Any]]:
+    return _messages(msg) if hasattr(msg, "content") else []
+
+
+@M.never_raises()
+def agent_input(msgs: Any) -> Any:
+    """What an agent was called with, as `convert` gives it; a list of `Msg`
+    is converted only as far as serializing it under the length limit reads."""
+    if isinstance(msgs, (list, tuple)):
+        return LazyList(msgs, _history_item)
+    return convert(msgs)
+
+
 @M.never_raises()
 def reply(msg: Any) -> list[dict[str, Any]] | None:
     """The `Msg` an agent answered with, as its output message."""
@@ -81,11 +95,11 @@ def reply(msg: Any) -> list[dict[str, Any]] | None:
 
 
 @M.never_raises((None, None))
-def convert_prompt(messages: Any
-                   ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+def convert_prompt(messages: Any) -> tuple[Any, list[dict[str, Any]] | None]:
     """(input messages, system instructions) of the formatted provider messages
-    a model is called with."""
-    return M.openai_request(messages)
+    a model is called with; the history is converted only as far as its
+    serialization under the length limit reads."""
+    return M.lazy_openai_request(messages)
 
 
 @M.never_raises()

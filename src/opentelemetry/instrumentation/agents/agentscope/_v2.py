@@ -174,7 +174,7 @@ def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dic
             provider=_provider(model) if model is not None else None,
             request_model=getattr(model, "model", None),
             max_iterations=getattr(react, "max_iters", None),
-            input_value=_messages.convert(inputs) if handler.capture_content else None,
+            input_value=_messages.agent_input(inputs) if handler.capture_content else None,
         )
         if frame is not None and type(inputs).__name__ in _v2_hitl.RESUMING:
             # A confirmation, external results or an interrupt for a paused reply.

@@ -18,20 +18,26 @@ from .. import _genai_messages as M
 
 
 @M.never_raises((None, None))
-def request(api_kwargs: Any) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
-    """(input messages, system instructions) of one model request's keyword arguments."""
+def request(api_kwargs: Any) -> tuple[Any, list[dict[str, Any]] | None]:
+    """(input messages, system instructions) of one model request's keyword arguments.
+
+    Hermes sends the whole conversation every call: the history is converted
+    only as far as its serialization under the length limit reads
+    (`_genai_messages.lazy_openai_request`).
+    """
     if not isinstance(api_kwargs, dict):
         return None, None
     messages = api_kwargs.get("messages")
     if messages is None:
         messages = api_kwargs.get("input")
-    return M.openai_request(messages, api_kwargs.get("system") or api_kwargs.get("instructions"))
+    return M.lazy_openai_request(messages,
+                                 api_kwargs.get("system") or api_kwargs.get("instructions"))
 
 
 @M.never_raises((None, None))
-def messages(msgs: Any) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
-    """(input messages, system instructions) of a bare message list."""
-    return M.openai_request(msgs)
+def messages(msgs: Any) -> tuple[Any, list[dict[str, Any]] | None]:
+    """(input messages, system instructions) of a bare message list (converted lazily)."""
+    return M.lazy_openai_request(msgs)
 
 
 @M.never_raises()

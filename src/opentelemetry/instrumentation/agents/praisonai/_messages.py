@@ -16,19 +16,23 @@ from .. import _genai_messages as M
 
 
 @M.never_raises((None, None))
-def request(msgs: Any) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
-    """(input messages, system instructions) of the messages a model call is given."""
-    return M.openai_request(msgs)
+def request(msgs: Any) -> tuple[Any, list[dict[str, Any]] | None]:
+    """(input messages, system instructions) of the messages a model call is given.
+
+    The chat history is converted only as far as its serialization under the
+    length limit reads (`_genai_messages.lazy_openai_request`).
+    """
+    return M.lazy_openai_request(msgs)
 
 
 @M.never_raises()
-def user_text(prompt: Any) -> list[dict[str, Any]] | None:
+def user_text(prompt: Any) -> Any:
     """The prompt an agent was invoked with: text, content blocks or messages."""
     if prompt is None:
         return None
     if isinstance(prompt, (list, tuple)):
         if prompt and all(isinstance(m, Mapping) and "role" in m for m in prompt):
-            return M.openai_request(prompt)[0]
+            return M.lazy_openai_request(prompt)[0]
         return M.text_message("user", list(prompt))
     return M.text_message("user", str(prompt))
 
