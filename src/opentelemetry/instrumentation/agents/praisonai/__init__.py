@@ -9,7 +9,8 @@ Usage::
 Traces `Agent.chat` / `achat` (and so `run`, `start`, `arun`, `astart`),
 `start(stream=True)`, the OpenAI-native tool loop's model and tool calls,
 the LiteLLM-based `LLM` class's model calls,
-`AgentTeam.start` / `astart` and `LiteAgent.chat`. Each module is patched
+`AgentTeam.start` / `astart` (every process), `AgentFlow.run` (the
+workflow API: `Workflow`, `Pipeline`) and `LiteAgent.chat`. Each module is patched
 when the application imports it; PraisonAI loads its modules lazily, on first
 use of a name such as `praisonaiagents.Agent`.
 """
@@ -27,13 +28,22 @@ __all__ = ["PraisonAIInstrumentor"]
 
 
 class PraisonAIInstrumentor(RuntimeInstrumentor):
-    """Traces PraisonAI agents, teams, model calls and tool calls."""
+    """Traces PraisonAI agents, teams, workflows, model calls and tool calls."""
 
     runtime = "praisonai"
     requirements = (PRAISONAI_AGENTS,)
 
     def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
-        from . import _agents, _lite, _litellm, _models, _teams, _tools, _tty
+        from . import (
+            _agents,
+            _flows,
+            _lite,
+            _litellm,
+            _models,
+            _teams,
+            _tools,
+            _tty,
+        )
 
         self._lite_class: type | None = None
 
@@ -78,6 +88,9 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             patcher.wrap(module, "AgentTeam.start", _teams.start_wrapper(handler))
             patcher.wrap(module, "AgentTeam.astart", _teams.astart_wrapper(handler))
 
+        def flows(module: ModuleType) -> None:
+            patcher.wrap(module, "AgentFlow.run", _flows.run_wrapper(handler))
+
         def lite(module: ModuleType) -> None:
             cls = module.LiteAgent
             patcher.wrap(module, "LiteAgent.chat", _lite.chat_wrapper(handler))
@@ -93,6 +106,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.llm.llm", litellm_path)
         patcher.on_import("praisonaiagents.agents.agents", teams)
         patcher.on_import("praisonaiagents.lite", lite)
+        patcher.on_import("praisonaiagents.workflows.workflows", flows)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
         # acts inside a PraisonAI agent span.
         patcher.on_import("openai.resources.chat.completions.completions", openai_sdk)

@@ -2,9 +2,15 @@
 
 Both run the tasks' agents through `Agent.chat` or `Agent.achat` (ordinary
 tasks of `astart` in executor threads that copy the context), so each task's
-agent span lands under the `invoke_workflow` span on its own. `run` delegates
-to `start`; `start` calls itself once more to open a tools sandbox, which must
-not make a second workflow span.
+agent span lands under the `invoke_workflow` span on its own, whatever the
+process: `sequential`, `workflow` (tasks chosen by `next_tasks` and decision
+routes) or `hierarchical`. There PraisonAI first runs a synthetic
+`manager_task` on a `Manager` agent (an `invoke_agent Manager` span), then
+asks its manager model which task to run next before each one, through the
+LiteLLM `LLM` class: those calls are `chat` spans right under the workflow
+span, between the agents they chose. `run` delegates to `start`; `start`
+calls itself once more to open a tools sandbox, which must not make a second
+workflow span.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import WorkflowInvocation
 from .._safety import report
@@ -36,6 +43,10 @@ def _name(team: Any) -> str | None:
     return " + ".join(str(getattr(a, "name", None) or "Agent") for a in agents) or None
 
 
+def _members(agents: Any) -> list[str]:
+    return [str(getattr(agent, "name", None) or "Agent") for agent in agents or ()]
+
+
 def _begin(handler: TelemetryHandler, team: Any) -> tuple[WorkflowInvocation, Any] | None:
     if not handler.enabled:
         return None
@@ -44,7 +55,12 @@ def _begin(handler: TelemetryHandler, team: Any) -> tuple[WorkflowInvocation, An
         running = _get_value(TEAM_KEY, ctx)
         if running is not None and running[0] is team and _get_current_span(ctx) is running[1]:
             return None
-        inv = handler.start_workflow(_name(team))
+        extra: dict[str, Any] = {A.WORKFLOW_TYPE: type(team).__name__,
+                                 A.WORKFLOW_MEMBERS: _members(getattr(team, "agents", None))}
+        process = getattr(team, "process", None)
+        if isinstance(process, str) and process:
+            extra[A.WORKFLOW_PROCESS] = process
+        inv = handler.start_workflow(_name(team), extra=extra)
         if inv is None:
             return None
         return inv, otel_context.set_value(TEAM_KEY, (team, inv.span), inv.context)
