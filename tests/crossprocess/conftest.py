@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from importlib import util
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -14,8 +15,11 @@ from tests.runtimes import installed_major
 os.environ["OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"] = "false"
 
 # The AgentScope parts are 2.x; the 1.x environment runs its own directory.
+collect_ignore_glob = []
 if installed_major("agentscope") != 2:
-    collect_ignore_glob = ["test_*agentscope2*.py"]
+    collect_ignore_glob.append("test_*agentscope2*.py")
+if util.find_spec("praisonaiagents") is None:
+    collect_ignore_glob.append("test_*praisonai*.py")
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ Traces `Agent.chat` / `achat` (and so `run`, `start`, `arun`, `astart`),
 `start(stream=True)`, the OpenAI-native tool loop's model and tool calls,
 the LiteLLM-based `LLM` class's model calls,
 `AgentTeam.start` / `astart` (every process), `AgentFlow.run` (the
-workflow API: `Workflow`, `Pipeline`) and `LiteAgent.chat`. Each module is patched
+workflow API: `Workflow`, `Pipeline`) and `LiteAgent.chat`; MCP tools
+(`praisonaiagents.mcp.MCP`) hand the tool call's context to the thread or
+loop that sends the MCP request (the MCP spans come from `MCPInstrumentor`).
+Each module is patched
 when the application imports it; PraisonAI loads its modules lazily, on first
 use of a name such as `praisonaiagents.Agent`.
 """
@@ -39,6 +42,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             _flows,
             _lite,
             _litellm,
+            _mcp,
             _models,
             _teams,
             _tools,
@@ -107,6 +111,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.agents.agents", teams)
         patcher.on_import("praisonaiagents.lite", lite)
         patcher.on_import("praisonaiagents.workflows.workflows", flows)
+        _mcp.install(patcher)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
         # acts inside a PraisonAI agent span.
         patcher.on_import("openai.resources.chat.completions.completions", openai_sdk)
