@@ -17,6 +17,7 @@ from ._operations.agent import AgentOperations
 from ._operations.chat import ChatOperations
 from ._operations.compression import CompressionOperations
 from ._operations.embeddings import EmbeddingsOperations
+from ._operations.guardrail import GuardrailOperations
 from ._operations.hitl import HitlOperations
 from ._operations.mcp import MCPOperations
 from ._operations.remote import RemoteAgentOperations
@@ -30,5 +31,5 @@ __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "TelemetryHandler"]
 class TelemetryHandler(AgentOperations, HitlOperations, CompressionOperations,
                        EmbeddingsOperations, RetrievalOperations, ChatOperations,
                        ToolOperations, WorkflowOperations, MCPOperations,
-                       RemoteAgentOperations):
+                       RemoteAgentOperations, GuardrailOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

@@ -146,6 +146,15 @@ def current_tool(ctx: Context | None = None) -> ToolInvocation | None:
     return held(TOOL_KEY, ctx)
 
 
+class GuardrailInvocation(_Invocation):
+    __slots__ = ("attributes",)
+
+    def __init__(self, span: Span, context: Context, start: float,
+                 attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.attributes = attributes
+
+
 class EmbeddingsInvocation(_Invocation):
     __slots__ = ("attributes",)
 

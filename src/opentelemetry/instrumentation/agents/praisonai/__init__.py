@@ -10,7 +10,8 @@ Traces `Agent.chat` / `achat` (and so `run`, `start`, `arun`, `astart`),
 `start(stream=True)`, the OpenAI-native tool loop's model and tool calls,
 the LiteLLM-based `LLM` class's model calls,
 `AgentTeam.start` / `astart` (every process), `AgentFlow.run` (the
-workflow API: `Workflow`, `Pipeline`) and `LiteAgent.chat`; MCP tools
+workflow API: `Workflow`, `Pipeline`), guardrail checks of agents and tasks,
+`Knowledge.search` and `LiteAgent.chat`; MCP tools
 (`praisonaiagents.mcp.MCP`) hand the tool call's context to the thread or
 loop that sends the MCP request (the MCP spans come from `MCPInstrumentor`).
 Each module is patched
@@ -31,7 +32,8 @@ __all__ = ["PraisonAIInstrumentor"]
 
 
 class PraisonAIInstrumentor(RuntimeInstrumentor):
-    """Traces PraisonAI agents, teams, workflows, model calls and tool calls."""
+    """Traces PraisonAI agents, teams, workflows, model calls, tool calls,
+    guardrail checks and knowledge searches."""
 
     runtime = "praisonai"
     requirements = (PRAISONAI_AGENTS,)
@@ -40,6 +42,8 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         from . import (
             _agents,
             _flows,
+            _guardrails,
+            _knowledge,
             _lite,
             _litellm,
             _mcp,
@@ -95,6 +99,19 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         def flows(module: ModuleType) -> None:
             patcher.wrap(module, "AgentFlow.run", _flows.run_wrapper(handler))
 
+        def agent_guardrails(module: ModuleType) -> None:
+            patcher.wrap(module, "Agent._process_guardrail",
+                         _guardrails.agent_check_wrapper(handler))
+            patcher.wrap(module, "Agent._record_guardrail_retry",
+                         _guardrails.retry_wrapper(handler))
+
+        def task_guardrails(module: ModuleType) -> None:
+            patcher.wrap(module, "Task._process_guardrail",
+                         _guardrails.task_check_wrapper(handler))
+
+        def knowledge(module: ModuleType) -> None:
+            patcher.wrap(module, "Knowledge.search", _knowledge.search_wrapper(handler))
+
         def lite(module: ModuleType) -> None:
             cls = module.LiteAgent
             patcher.wrap(module, "LiteAgent.chat", _lite.chat_wrapper(handler))
@@ -111,6 +128,9 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.agents.agents", teams)
         patcher.on_import("praisonaiagents.lite", lite)
         patcher.on_import("praisonaiagents.workflows.workflows", flows)
+        patcher.on_import("praisonaiagents.agent.agent", agent_guardrails)
+        patcher.on_import("praisonaiagents.task.task", task_guardrails)
+        patcher.on_import("praisonaiagents.knowledge.knowledge", knowledge)
         _mcp.install(patcher)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
         # acts inside a PraisonAI agent span.

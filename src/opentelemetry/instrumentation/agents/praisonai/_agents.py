@@ -18,7 +18,7 @@ from .._handler import TelemetryHandler
 from .._invocations import current_frame
 from .._safety import report
 from .._streams import trace_sync_stream
-from . import _messages, _tty
+from . import _guardrails, _messages, _tty
 from ._state import Turn
 
 _attach = otel_context.attach
@@ -84,6 +84,11 @@ def end(handler: TelemetryHandler, turn: Turn, result: Any = None,
             if result is None or (streamed and turn.model_error is not None):
                 frame.finish_reason = A.FINISH_ERROR
                 err_type = turn.model_error or "agent_error"
+            elif frame.extra and frame.extra.get(_guardrails.REJECTED):
+                # The last check rejected: PraisonAI answered its fixed
+                # refusal, not the model's answer.
+                frame.finish_reason = "guardrail_blocked"
+                err_type = "guardrail_blocked"
             elif turn.hit_limit():
                 frame.finish_reason = A.FINISH_MAX_ITERATIONS
                 frame.max_iterations_reached = True
