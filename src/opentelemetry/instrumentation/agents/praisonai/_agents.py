@@ -157,17 +157,19 @@ def achat_wrapper(handler: TelemetryHandler):
 class _AgentStream:
     """Observer of a `start(stream=True)` generator: the agent span spans it all."""
 
-    __slots__ = ("context", "handler", "pieces", "turn")
+    __slots__ = ("capture", "context", "handler", "pieces", "turn")
 
     def __init__(self, handler: TelemetryHandler, turn: Turn) -> None:
         self.handler = handler
+        self.capture = handler.capture_content
         self.turn = turn
         self.context = turn.context
         self.pieces: list[str] = []
 
     def on_item(self, item: Any) -> None:
-        # Only registered when content is captured.
-        if isinstance(item, str):
+        # The first event's time is the stream's time to first event.
+        self.handler.agent_event(self.turn.frame)
+        if self.capture and isinstance(item, str):
             self.pieces.append(item)
 
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
@@ -192,6 +194,6 @@ def start_stream_wrapper(handler: TelemetryHandler):
             turn = begin(handler, instance, prompt)
             return _AgentStream(handler, turn) if turn is not None else None
 
-        return trace_sync_stream(source, begin_stream, observe_items=handler.capture_content)
+        return trace_sync_stream(source, begin_stream)
 
     return wrapper

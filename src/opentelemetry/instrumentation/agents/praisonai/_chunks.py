@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt
 
+from .. import _usage
 from .. import attributes as A
 from .._safety import report
 from .._streams import trace_async_stream, trace_sync_stream
 from . import _messages
 
 if TYPE_CHECKING:
-    from ._models import _Call
+    from .._handler import TelemetryHandler
+    from ._models import _Call, _Watch
 
 
 def traced(stream: Any, call: _Call) -> Any:
@@ -51,6 +53,7 @@ class _ChunkObserver:
             call.turn.open_chat = call.inv
 
     def on_item(self, chunk: Any) -> None:
+        self.call.handler.chat_chunk(self.call.inv)
         if self.response_id is None:
             self.response_id = chunk.id
             self.model = chunk.model
@@ -87,7 +90,66 @@ class _ChunkObserver:
             A.FINISH_TOOL_CALLS if finish == A.FINISH_TOOL_CALLS else A.FINISH_STOP,
             response_model=self.model, response_id=self.response_id, finish_reasons=[finish],
             input_tokens=getattr(usage, "prompt_tokens", None),
-            output_tokens=getattr(usage, "completion_tokens", None), output_messages=output)
+            output_tokens=getattr(usage, "completion_tokens", None),
+            usage_details=_usage.details(usage), output_messages=output)
+
+
+class _WatchObserver:
+    """Inside a stream processor: notes each chunk's arrival and the usage chunk;
+    the processor's own wrapper ends the span."""
+
+    __slots__ = ("context", "handler", "watch")
+
+    def __init__(self, watch: _Watch, handler: TelemetryHandler) -> None:
+        self.watch = watch
+        self.handler = handler
+        self.context = watch.inv.context
+
+    def on_item(self, chunk: Any) -> None:
+        self.handler.chat_chunk(self.watch.inv)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.watch.usage = usage
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        pass
+
+
+def watched(stream: Any, watch: _Watch, handler: TelemetryHandler) -> Any:
+    """The SDK stream a stream processor reads, with its chunks noted for `watch`."""
+    try:
+        observer = _WatchObserver(watch, handler)
+        if hasattr(stream, "__aiter__"):
+            return _WatchedAsync(stream, observer)
+        if hasattr(stream, "__iter__"):
+            return _WatchedSync(stream, observer)
+    except Exception:  # noqa: BLE001
+        report("praisonai stream processor chunks")
+    return stream
+
+
+class _WatchedSync(wrapt.ObjectProxy):
+    def __init__(self, stream: Any, observer: _WatchObserver) -> None:
+        super().__init__(stream)
+        self._self_traced = trace_sync_stream(stream, lambda: observer)
+
+    def __iter__(self):
+        return self._self_traced
+
+    def __next__(self):
+        return next(self._self_traced)
+
+
+class _WatchedAsync(wrapt.ObjectProxy):
+    def __init__(self, stream: Any, observer: _WatchObserver) -> None:
+        super().__init__(stream)
+        self._self_traced = trace_async_stream(stream, lambda: observer)
+
+    def __aiter__(self):
+        return self._self_traced
+
+    async def __anext__(self):
+        return await self._self_traced.__anext__()
 
 
 def _abandoned(observer: _ChunkObserver) -> None:

@@ -15,6 +15,10 @@ inside the agent span, exactly like the OpenAI-native path (`_models`). The
 provider is LiteLLM's own resolution of the model name and base URL, mapped
 to the GenAI provider names; the request model is the name LiteLLM sends.
 
+The request's parameters, server (`api_base` / `base_url`) and tools are
+read off the completion parameters PraisonAI hands LiteLLM; usage details
+(cache and reasoning tokens) off LiteLLM's `Usage`, whole or streamed.
+
 LiteLLM's OpenTelemetry callback is not what traces these calls: PraisonAI
 removes it (every non-allow-listed `litellm.callbacks` entry) when it sets
 up its first `LLM`. A callback registered again afterwards finds our `chat`
@@ -28,6 +32,8 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from .. import _genai_messages as M
+from .. import _request, _usage
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._safety import report
@@ -96,17 +102,23 @@ def _start(handler: TelemetryHandler, params: dict) -> _Call | None:
     if not handler.enabled:
         return None
     try:
+        tools = params.get("tools")
         turn = direct_turn()
         if turn is not None:
             handler.start_step(turn.frame)
             turn.loop_calls += 1
+            turn.offered = tools
         model, provider = resolve(params)
-        inputs = system = None
+        inputs = system = definitions = None
         if handler.capture_content:
             inputs, system = _messages.request(params.get("messages"))
+            definitions = M.tool_definitions(tools)
+        address, port = _request.server(params.get("api_base") or params.get("base_url"))
         inv = handler.start_chat(
             request_model=model, provider=provider, stream=bool(params.get("stream")),
-            input_messages=inputs, system_instructions=system)
+            input_messages=inputs, system_instructions=system,
+            request=_request.from_kwargs(params), server_address=address,
+            server_port=port, tool_definitions=definitions)
         return _Call(handler, inv, turn, False) if inv is not None else None
     except Exception:  # noqa: BLE001
         report("praisonai litellm call start")
@@ -132,6 +144,7 @@ class _StreamObserver:
             call.turn.open_chat = call.inv
 
     def on_item(self, chunk: Any) -> None:
+        self.call.handler.chat_chunk(self.call.inv)
         if self.response_id is None:
             self.response_id = getattr(chunk, "id", None)
             self.model = getattr(chunk, "model", None)
@@ -170,7 +183,8 @@ class _StreamObserver:
             A.FINISH_TOOL_CALLS if finish == A.FINISH_TOOL_CALLS else A.FINISH_STOP,
             response_model=self.model, response_id=self.response_id, finish_reasons=[finish],
             input_tokens=getattr(usage, "prompt_tokens", None),
-            output_tokens=getattr(usage, "completion_tokens", None), output_messages=output)
+            output_tokens=getattr(usage, "completion_tokens", None),
+            usage_details=_usage.details(usage), output_messages=output)
 
 
 def _outcome(call: _Call, result: Any, is_async: bool) -> Any:

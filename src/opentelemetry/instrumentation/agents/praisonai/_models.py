@@ -17,6 +17,13 @@ Patched where PraisonAI's OpenAI-native path reaches the model:
 A model call made directly inside an agent invocation opens that
 invocation's next `react step` first: each round is one model call plus the
 tools it asks for.
+
+The request's parameters are the keyword arguments PraisonAI passes on to the
+SDK (its `temperature` argument included), the server is the client's base
+URL, and the tools offered are kept on the turn, where its tool spans find
+their descriptions. The stream processors assemble their own response and
+drop the usage details; the SDK stream inside them is read through a proxy
+that notes each chunk's arrival and the usage chunk as it passes.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from .. import _genai_messages as M
+from .. import _request, _usage
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import ChatInvocation
@@ -35,6 +44,8 @@ from ._state import Turn, direct_turn
 
 _PROVIDER = "openai"
 _DEFAULT_MODEL = "gpt-4o-mini"  # OpenAIClient's own default for `model`
+# Where the OpenAI SDK sends requests when no base URL is configured.
+_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 # Around a call that swallows failures: where the SDK call inside notes its error.
 WATCH_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.watch")
@@ -52,10 +63,14 @@ def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) 
 
 
 class _Watch:
-    __slots__ = ("error",)
+    """What the SDK call inside a stream processor saw: its error, chunks and usage."""
 
-    def __init__(self) -> None:
+    __slots__ = ("error", "inv", "usage")
+
+    def __init__(self, inv: ChatInvocation) -> None:
         self.error: BaseException | None = None
+        self.inv = inv
+        self.usage: Any = None
 
 
 class _Call:
@@ -68,7 +83,7 @@ class _Call:
         self.handler = handler
         self.inv = inv
         self.turn = turn
-        self.watch = _Watch() if watch else None
+        self.watch = _Watch(inv) if watch else None
         self.context = inv.context if self.watch is None else \
             otel_context.set_value(WATCH_KEY, self.watch, inv.context)
 
@@ -91,11 +106,16 @@ class _Call:
         message = getattr(choices[0], "message", None) if choices else None
         step = A.FINISH_TOOL_CALLS if getattr(message, "tool_calls", None) else A.FINISH_STOP
         usage = getattr(response, "usage", None)
+        watched = self.watch.usage if self.watch is not None else None
+        # The stream processors build a usage of their own, its details zeroed;
+        # the usage chunk the SDK stream carried has the provider's.
+        details = _usage.details(watched if watched is not None else usage)
         self.succeeded(
             step, response_model=getattr(response, "model", None),
             response_id=getattr(response, "id", None), finish_reasons=reasons,
             input_tokens=getattr(usage, "prompt_tokens", None),
             output_tokens=getattr(usage, "completion_tokens", None),
+            usage_details=details,
             output_messages=_messages.response(response) if self.handler.capture_content
             else None)
 
@@ -119,7 +139,8 @@ class _Call:
 
 
 def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
-           watch: bool = False) -> _Call | None:
+           watch: bool = False, *, request: dict[str, Any] | None = None,
+           base_url: Any = None, tools: Any = None) -> _Call | None:
     if not handler.enabled:
         return None
     try:
@@ -127,12 +148,17 @@ def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
         if turn is not None:
             handler.start_step(turn.frame)
             turn.loop_calls += 1
-        inputs = system = None
+            turn.offered = tools
+        inputs = system = definitions = None
         if handler.capture_content:
             inputs, system = _messages.request(messages)
+            definitions = M.tool_definitions(tools)
+        address, port = _request.server(base_url or _DEFAULT_BASE_URL)
         inv = handler.start_chat(
             request_model=model if isinstance(model, str) else None, provider=_PROVIDER,
-            stream=stream, input_messages=inputs, system_instructions=system)
+            stream=stream, input_messages=inputs, system_instructions=system,
+            request=_request.from_kwargs(request), server_address=address,
+            server_port=port, tool_definitions=definitions)
         return _Call(handler, inv, turn, watch) if inv is not None else None
     except Exception:  # noqa: BLE001
         report("praisonai model call start")
@@ -169,36 +195,50 @@ async def _traced_async(call: _Call | None, wrapped, args, kwargs):
 
 # -- OpenAIClient -------------------------------------------------------------
 
+def _sent(args: tuple, kwargs: dict, temperature_index: int) -> dict[str, Any]:
+    """The request parameters an OpenAIClient method passes on to the SDK: its
+    `temperature` (sent unless None) and its extra keyword arguments (only the
+    names `_request` knows are read)."""
+    return {**kwargs, "temperature": _arg(args, kwargs, temperature_index, "temperature", 1.0)}
+
+
 def completion_wrapper(handler: TelemetryHandler, is_async: bool):
-    """`(a)create_completion(messages, model, temperature, stream, ...)`."""
-    def start(args, kwargs):
+    """`(a)create_completion(messages, model, temperature, stream, tools, ...)`."""
+    def start(instance, args, kwargs):
         return _start(handler, _arg(args, kwargs, 0, "messages"),
                       _arg(args, kwargs, 1, "model", _DEFAULT_MODEL),
-                      bool(_arg(args, kwargs, 3, "stream", False)))
+                      bool(_arg(args, kwargs, 3, "stream", False)),
+                      request=_sent(args, kwargs, 2),
+                      base_url=getattr(instance, "base_url", None),
+                      tools=_arg(args, kwargs, 4, "tools"))
 
     if is_async:
         async def async_wrapper(wrapped, instance, args, kwargs):
-            return await _traced_async(start(args, kwargs), wrapped, args, kwargs)
+            return await _traced_async(start(instance, args, kwargs), wrapped, args, kwargs)
         return async_wrapper
 
     def wrapper(wrapped, instance, args, kwargs):
-        return _traced_sync(start(args, kwargs), wrapped, args, kwargs)
+        return _traced_sync(start(instance, args, kwargs), wrapped, args, kwargs)
     return wrapper
 
 
 def stream_processor_wrapper(handler: TelemetryHandler, is_async: bool):
-    """`process_stream_response(_async)(messages, model, ...)`: always streamed."""
-    def start(args, kwargs):
+    """`process_stream_response(_async)(messages, model, temperature, tools, ...)`:
+    always streamed."""
+    def start(instance, args, kwargs):
         return _start(handler, _arg(args, kwargs, 0, "messages"),
-                      _arg(args, kwargs, 1, "model", _DEFAULT_MODEL), True, watch=True)
+                      _arg(args, kwargs, 1, "model", _DEFAULT_MODEL), True, watch=True,
+                      request=_sent(args, kwargs, 2),
+                      base_url=getattr(instance, "base_url", None),
+                      tools=_arg(args, kwargs, 3, "tools"))
 
     if is_async:
         async def async_wrapper(wrapped, instance, args, kwargs):
-            return await _traced_async(start(args, kwargs), wrapped, args, kwargs)
+            return await _traced_async(start(instance, args, kwargs), wrapped, args, kwargs)
         return async_wrapper
 
     def wrapper(wrapped, instance, args, kwargs):
-        return _traced_sync(start(args, kwargs), wrapped, args, kwargs)
+        return _traced_sync(start(instance, args, kwargs), wrapped, args, kwargs)
     return wrapper
 
 
@@ -218,9 +258,11 @@ def loop_wrapper(wrapped, instance, args, kwargs):
 
 # -- the OpenAI SDK, reached directly by the streaming path -------------------
 
-def _sdk_start(handler: TelemetryHandler, kwargs: dict) -> _Call | None:
+def _sdk_start(handler: TelemetryHandler, instance: Any, kwargs: dict) -> _Call | None:
     return _start(handler, kwargs.get("messages"), kwargs.get("model"),
-                  bool(kwargs.get("stream")))
+                  bool(kwargs.get("stream")), request=kwargs,
+                  base_url=getattr(getattr(instance, "_client", None), "base_url", None),
+                  tools=kwargs.get("tools"))
 
 
 def sdk_create_wrapper(handler: TelemetryHandler, is_async: bool):
@@ -230,13 +272,16 @@ def sdk_create_wrapper(handler: TelemetryHandler, is_async: bool):
             watch = _get_value(WATCH_KEY, ctx)
             if watch is not None:
                 try:
-                    return await wrapped(*args, **kwargs)
+                    result = await wrapped(*args, **kwargs)
                 except Exception as exc:
                     watch.error = exc
                     raise
+                return _chunks.watched(result, watch, handler) if kwargs.get("stream") \
+                    else result
             if direct_turn(ctx) is None:
                 return await wrapped(*args, **kwargs)
-            return await _traced_async(_sdk_start(handler, kwargs), wrapped, args, kwargs)
+            return await _traced_async(_sdk_start(handler, instance, kwargs), wrapped, args,
+                                       kwargs)
         return async_wrapper
 
     def wrapper(wrapped, instance, args, kwargs):
@@ -244,11 +289,12 @@ def sdk_create_wrapper(handler: TelemetryHandler, is_async: bool):
         watch = _get_value(WATCH_KEY, ctx)
         if watch is not None:
             try:
-                return wrapped(*args, **kwargs)
+                result = wrapped(*args, **kwargs)
             except Exception as exc:
                 watch.error = exc
                 raise
+            return _chunks.watched(result, watch, handler) if kwargs.get("stream") else result
         if direct_turn(ctx) is None:
             return wrapped(*args, **kwargs)
-        return _traced_sync(_sdk_start(handler, kwargs), wrapped, args, kwargs)
+        return _traced_sync(_sdk_start(handler, instance, kwargs), wrapped, args, kwargs)
     return wrapper

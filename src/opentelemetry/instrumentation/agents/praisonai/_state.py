@@ -28,7 +28,7 @@ class Turn:
     """What one invocation's wrappers share: its frame and how its loop went."""
 
     __slots__ = ("__weakref__", "context", "frame", "last_step_reason", "loop_calls",
-                 "max_iterations", "model_error", "open_chat")
+                 "max_iterations", "model_error", "offered", "open_chat")
 
     def __init__(self, frame: AgentInvocation) -> None:
         self.frame = frame
@@ -44,12 +44,21 @@ class Turn:
         self.model_error: str | None = None
         # A streamed model call still being read, ended with the agent at the latest.
         self.open_chat: ChatInvocation | None = None
+        # The tools the last model call offered (the request's own list): where
+        # a tool span finds the description the model read.
+        self.offered: Any = None
 
     def hit_limit(self) -> bool:
         """Whether the tool loop stopped because it ran out of iterations."""
         limit = self.max_iterations
         return (limit is not None and self.loop_calls >= limit
                 and self.last_step_reason == "tool_calls")
+
+
+def current_turn(ctx: Context | None = None) -> Turn | None:
+    """The innermost open turn in `ctx`, whatever span is current."""
+    turn: Any = held(TURN_KEY, ctx if ctx is not None else _get_current())
+    return None if turn is None or turn.frame.ended else turn
 
 
 def direct_turn(ctx: Context | None = None) -> Turn | None:

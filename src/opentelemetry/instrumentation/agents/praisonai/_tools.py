@@ -5,6 +5,9 @@ The sync path runs them for `chat` and `start(stream=True)`, the async one for
 raises comes out of `execute_tool` as a `ToolExecutionError`, but
 `execute_tool_async` returns ``{"error": ...}`` for the model instead, as it
 does for a blocked or unknown tool: such a result makes the span ERROR too.
+
+A tool's description is the one the model read: looked up in the tools the
+turn's last model call offered.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from opentelemetry import context as otel_context
 from .._handler import TelemetryHandler
 from .._invocations import ToolInvocation
 from .._safety import report
+from ._state import current_turn
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -38,6 +42,20 @@ def _result_error(inv: ToolInvocation, result: Any) -> str | None:
     return inv.error_type or "tool_error"
 
 
+def description(name: Any) -> str | None:
+    """The description of tool `name` in what the turn's last model call offered."""
+    turn = current_turn()
+    offered = turn.offered if turn is not None else None
+    if not isinstance(name, str) or not isinstance(offered, list):
+        return None
+    for tool in offered:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and function.get("name") == name:
+            found = function.get("description")
+            return found if isinstance(found, str) else None
+    return None
+
+
 def _start(handler: TelemetryHandler, args: tuple, kwargs: dict) -> ToolInvocation | None:
     if not handler.enabled:
         return None
@@ -48,7 +66,8 @@ def _start(handler: TelemetryHandler, args: tuple, kwargs: dict) -> ToolInvocati
         if handler.capture_content:
             arguments = args[1] if len(args) > 1 else kwargs.get("arguments")
         return handler.start_tool(name if isinstance(name, str) else None,
-                                  call_id=call_id, arguments=arguments)
+                                  call_id=call_id, description=description(name),
+                                  arguments=arguments)
     except Exception:  # noqa: BLE001
         report("praisonai tool start")
         return None
