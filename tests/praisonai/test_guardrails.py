@@ -253,3 +253,31 @@ invoke_agent forecaster {status=UNSET}
     # What was found reached the model.
     assert "Lima is sunny all week." in _text_of(server.requests[0])
     detector.assert_all_ended()
+
+
+def test_agent_memory_prefetch_is_a_retrieval_span(instrumented_with_content, respond,
+                                                   exporter, detector, tmp_path, monkeypatch):
+    from praisonaiagents import Agent
+    from praisonaiagents.config.feature_configs import MemoryConfig
+
+    # The file memory lives under `.praisonai/memory` of the working directory.
+    monkeypatch.chdir(tmp_path)
+    server = respond(lambda conversation, request: text("Sunny."))
+    agent = Agent(name="forecaster", instructions="You forecast.", model=MODEL, retry=False,
+                  memory=MemoryConfig(backend="file", prefetch=True))
+    agent._memory_instance.add_long_term("Lima is sunny all week.")
+
+    assert agent.chat("Weather in Lima?") == "Sunny."
+
+    # PraisonAI searches with the whole prompt, then with its keywords.
+    tree = assert_tree(_spans(exporter), """
+invoke_agent forecaster {status=UNSET}
+  retrieval memory.long_term {gen_ai.data_source.id=memory.long_term, gen_ai.request.top_k=5, agents.retrieval.documents.count=0, gen_ai.retrieval.query.text=Weather in Lima?, status=UNSET}
+  retrieval memory.long_term {gen_ai.data_source.id=memory.long_term, gen_ai.request.top_k=5, agents.retrieval.documents.count=1, gen_ai.retrieval.query.text=Weather Lima, status=UNSET}
+  react step {status=UNSET}
+    chat gpt-4o-mini {status=UNSET}
+""", ordered=True)
+    found = tree.children[1]
+    assert "Lima is sunny all week." in found.attributes["gen_ai.retrieval.documents"]
+    assert "Lima is sunny all week." in _text_of(server.requests[0])
+    detector.assert_all_ended()

@@ -11,7 +11,7 @@ Traces `Agent.chat` / `achat` (and so `run`, `start`, `arun`, `astart`),
 the LiteLLM-based `LLM` class's model calls,
 `AgentTeam.start` / `astart` (every process), `AgentFlow.run` (the
 workflow API: `Workflow`, `Pipeline`), guardrail checks of agents and tasks,
-`Knowledge.search` and `LiteAgent.chat`; MCP tools
+`Knowledge.search`, `FileMemory.search` and `LiteAgent.chat`; MCP tools
 (`praisonaiagents.mcp.MCP`) hand the tool call's context to the thread or
 loop that sends the MCP request (the MCP spans come from `MCPInstrumentor`).
 Each module is patched
@@ -47,6 +47,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             _lite,
             _litellm,
             _mcp,
+            _memory,
             _models,
             _teams,
             _tools,
@@ -112,6 +113,9 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         def knowledge(module: ModuleType) -> None:
             patcher.wrap(module, "Knowledge.search", _knowledge.search_wrapper(handler))
 
+        def memory(module: ModuleType) -> None:
+            patcher.wrap(module, "FileMemory.search", _memory.search_wrapper(handler))
+
         def lite(module: ModuleType) -> None:
             cls = module.LiteAgent
             patcher.wrap(module, "LiteAgent.chat", _lite.chat_wrapper(handler))
@@ -131,6 +135,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.agent.agent", agent_guardrails)
         patcher.on_import("praisonaiagents.task.task", task_guardrails)
         patcher.on_import("praisonaiagents.knowledge.knowledge", knowledge)
+        patcher.on_import("praisonaiagents.memory.file_memory", memory)
         _mcp.install(patcher)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
         # acts inside a PraisonAI agent span.

@@ -55,8 +55,11 @@ def _documents(items: list[Any]) -> list[dict[str, Any]]:
         if item is None:
             continue
         if isinstance(item, dict):
-            doc = {"id": item.get("id"), "score": item.get("score"),
-                   "content": item.get("memory") or item.get("text")}
+            # FileMemory nests the stored record under "item".
+            record = item.get("item") if isinstance(item.get("item"), dict) else item
+            doc = {"id": record.get("id"), "score": item.get("score"),
+                   "content": record.get("memory") or record.get("text")
+                   or record.get("content")}
         else:
             doc = {"id": getattr(item, "id", None), "score": getattr(item, "score", None),
                    "content": getattr(item, "text", None) or getattr(item, "memory", None)}
@@ -64,40 +67,49 @@ def _documents(items: list[Any]) -> list[dict[str, Any]]:
     return docs
 
 
+def traced(handler: TelemetryHandler, data_source: Any, query: Any, top_k: Any,
+           wrapped: Any, args: Any, kwargs: Any) -> Any:
+    """Call `wrapped` inside a `retrieval {data_source}` span; its hits counted."""
+    inv = None
+    try:
+        inv = handler.start_retrieval(data_source, top_k=top_k if isinstance(top_k, int)
+                                      else None, query=query)
+    except Exception:  # noqa: BLE001
+        report("praisonai retrieval start")
+    if inv is None:
+        return wrapped(*args, **kwargs)
+    token = _attach(inv.context)
+    try:
+        result = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        _detach(token)
+        handler.finish_retrieval(inv, error=exc)
+        raise
+    _detach(token)
+    try:
+        items = _items(result)
+        documents = None
+        if items is not None and handler.span_content:
+            documents = _documents(items)
+        handler.finish_retrieval(inv, documents_count=len(items) if items is not None
+                                 else None, documents=documents)
+    except Exception:  # noqa: BLE001
+        report("praisonai retrieval end")
+        handler.finish_retrieval(inv)
+    return result
+
+
 def search_wrapper(handler: TelemetryHandler):
     """`Knowledge.search(query, user_id=None, agent_id=None, run_id=None, rerank=None, **kw)`."""
     def wrapper(wrapped, instance, args, kwargs):
         if not handler.enabled:
             return wrapped(*args, **kwargs)
-        inv = None
+        source = query = None
         try:
+            source = _data_source(instance)
             query = args[0] if args else kwargs.get("query")
-            limit = kwargs.get("limit")
-            inv = handler.start_retrieval(
-                _data_source(instance), top_k=limit if isinstance(limit, int) else None,
-                query=query)
         except Exception:  # noqa: BLE001
             report("praisonai knowledge search start")
-        if inv is None:
-            return wrapped(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_retrieval(inv, error=exc)
-            raise
-        _detach(token)
-        try:
-            items = _items(result)
-            documents = None
-            if items is not None and handler.span_content:
-                documents = _documents(items)
-            handler.finish_retrieval(inv, documents_count=len(items) if items is not None
-                                     else None, documents=documents)
-        except Exception:  # noqa: BLE001
-            report("praisonai knowledge search end")
-            handler.finish_retrieval(inv)
-        return result
+        return traced(handler, source, query, kwargs.get("limit"), wrapped, args, kwargs)
 
     return wrapper
