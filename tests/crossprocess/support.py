@@ -71,3 +71,48 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
     if process.stderr is not None:
         process.stderr.close()
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[tuple[int, subprocess.Popen]]:
+    """A real ``redis-server`` on 127.0.0.1 at a free port, persisting nothing; stopped on exit."""
+    import shutil
+    import tempfile
+
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RuntimeError("redis-server is not installed (Debian package redis-server; "
+                           ".ci/run installs it)")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="otel-agents-redis-") as directory:
+        process = subprocess.Popen(
+            [executable, "--bind", "127.0.0.1", "--port", str(port), "--dir", directory,
+             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+            cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for_port(port, process, timeout=15)
+            yield port, process
+        finally:
+            stop(process)
+
+
+@contextlib.contextmanager
+def worker_process(script: Path, traces_url: str, *args: str) -> Iterator[subprocess.Popen]:
+    """`script` started with `args`, once it printed ``ready``; stopped on exit."""
+    process = subprocess.Popen([sys.executable, str(script), *args],
+                               env=server_env(traces_url), cwd=str(HERE),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in process.stdout:  # anything the runtime prints first, then ours
+            lines.append(line)
+            if line.strip() == "ready":
+                break
+        else:
+            stop(process)
+            raise RuntimeError(f"worker did not start: {lines!r}")
+        yield process
+    finally:
+        stop(process)
+        if process.stdout is not None:
+            process.stdout.close()

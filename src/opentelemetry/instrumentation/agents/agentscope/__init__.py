@@ -36,7 +36,7 @@ __all__ = ["AgentScopeInstrumentor"]
 
 # More of each line's surface, one module per concern; each has an
 # `install(patcher, handler)` that only registers class-level patches.
-_V2_EXTRAS = ("._v2_rag", "._v2_pipelines", "._v2_compression")
+_V2_EXTRAS = ("._v2_rag", "._v2_pipelines", "._v2_compression", "._v2_bus")
 _V1_EXTRAS = ("._v1_rag", "._v1_pipelines", "._v1_compression")
 
 
