@@ -493,6 +493,30 @@ class _ChatStream:
                      "cancelled" if interrupted else "incomplete_stream")
 
 
+# `ChatModelBase.__call__(messages, tools, tool_choice, structured_model, **kwargs)`:
+# the names that are not request parameters.
+_CALL_ARGS = frozenset({"messages", "tools", "tool_choice", "structured_model"})
+
+
+def _model_request(model: Any, args: tuple, kwargs: dict) -> dict[str, Any] | None:
+    """The request parameters a 1.x model sends: its `generate_kwargs` overridden by
+    the call's own keyword arguments (as the models merge them), the `max_tokens`
+    the Anthropic model keeps as an attribute, and a structured output's type."""
+    sent: dict[str, Any] = {}
+    max_tokens = getattr(model, "max_tokens", None)
+    if type(max_tokens) is int:
+        sent["max_tokens"] = max_tokens
+    generate_kwargs = getattr(model, "generate_kwargs", None)
+    if isinstance(generate_kwargs, dict):
+        sent.update(generate_kwargs)
+    if kwargs:
+        sent.update((k, v) for k, v in kwargs.items() if k not in _CALL_ARGS)
+    structured = args[3] if len(args) > 3 else kwargs.get("structured_model")
+    if structured is not None:
+        sent["response_format"] = structured
+    return _request.from_kwargs(sent) if sent else None
+
+
 def _model_wrapper(handler: TelemetryHandler, types: _Types):
     def wrapper(wrapped, instance, args, kwargs):
         if not handler.enabled or _IN_MODEL.get() is instance:
@@ -511,7 +535,6 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, model: An
             inputs, system = _messages.convert_prompt(
                 args[0] if args else kwargs.get("messages"))
             tools = M.tool_definitions(args[1] if len(args) > 1 else kwargs.get("tools"))
-        generate_kwargs = getattr(model, "generate_kwargs", None)
         address, port = _request.server(
             getattr(getattr(model, "client", None), "base_url", None))
         inv = handler.start_chat(
@@ -520,8 +543,7 @@ async def _traced_model_call(handler: TelemetryHandler, types: _Types, model: An
             stream=getattr(model, "stream", None),
             input_messages=inputs, system_instructions=system,
             compression=_v1_compression.compressing(),
-            request=_request.from_kwargs(generate_kwargs)
-            if isinstance(generate_kwargs, dict) else None,
+            request=_model_request(model, args, kwargs),
             server_address=address, server_port=port, tool_definitions=tools,
         )
     except Exception:  # noqa: BLE001
@@ -605,11 +627,21 @@ class _ToolStream:
                                      "cancelled" if interrupted else "incomplete_stream")
 
 
+def _description(toolkit: Any, name: Any) -> str | None:
+    """The description the toolkit offers the model for tool `name` (its JSON schema's)."""
+    tools = getattr(toolkit, "tools", None)
+    tool = tools.get(name) if isinstance(tools, dict) and isinstance(name, str) else None
+    schema = getattr(tool, "json_schema", None)
+    function = schema.get("function") if isinstance(schema, dict) else None
+    found = function.get("description") if isinstance(function, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def _start_tool(handler: TelemetryHandler, toolkit: Any, tool_call: Any) -> ToolInvocation | None:
     call = tool_call if isinstance(tool_call, dict) else {}
     name = call.get("name")
     inv = handler.start_tool(
-        name, call_id=call.get("id"),
+        name, call_id=call.get("id"), description=_description(toolkit, name),
         arguments=call.get("input") if handler.capture_content else None)
     if inv is not None:
         inv.error_type = _rejection(toolkit, name)
