@@ -29,9 +29,14 @@ class Case:
     close: Callable[[], None] = lambda: None
 
 
-def agentscope(rounds: int = 2, tools_per_round: int = 1, shared: bool = True) -> Case:
+def agentscope(rounds: int = 2, tools_per_round: int = 1, shared: bool = True,
+               history: int | None = None) -> Case:
+    """`history`: every invocation starts with this many earlier messages in
+    the agent's context (the same ones each time), and AgentScope's context
+    compression is off for the agent: it would summarise a long history away
+    (and count its tokens each round), which is not what is measured."""
     from agentscope.agent import Agent, ReActConfig
-    from agentscope.message import UserMsg
+    from agentscope.message import AssistantMsg, UserMsg
     from agentscope.permission import PermissionBehavior, PermissionDecision
     from agentscope.tool import FunctionTool, Toolkit
 
@@ -53,12 +58,23 @@ def agentscope(rounds: int = 2, tools_per_round: int = 1, shared: bool = True) -
     turns = [call_tools(*[("lookup", {"key": f"k{i}"}) for i in range(tools_per_round)])
              for _ in range(rounds - 1)] + [say("done")]
     allow = PermissionDecision(behavior=PermissionBehavior.ALLOW, message="ok")
+    earlier = [UserMsg(name="user", content=f"Question {i}: what is the weather in city "
+                       f"number {i} today?") if i % 2 == 0 else
+               AssistantMsg(name="bench", content=f"In city {i} it is sunny, 21 degrees, "
+                            "with a light wind from the west; no rain is expected.")
+               for i in range(history or 0)]
+
+    async def no_compression(*args: Any, **kwargs: Any) -> None:
+        return None
 
     def make_agent() -> Any:
         model = ScriptedChatModel(lambda key, index: turns[index % len(turns)])
-        return Agent(name="bench", system_prompt="s", model=model,
-                     toolkit=Toolkit(tools=[FunctionTool(lookup, permission=allow)]),
-                     react_config=ReActConfig(max_iters=rounds + 1))
+        agent = Agent(name="bench", system_prompt="s", model=model,
+                      toolkit=Toolkit(tools=[FunctionTool(lookup, permission=allow)]),
+                      react_config=ReActConfig(max_iters=rounds + 1))
+        if history is not None:
+            agent.compress_context = no_compression
+        return agent
 
     agent = make_agent()
     message = UserMsg(name="user", content="go")
@@ -72,11 +88,16 @@ def agentscope(rounds: int = 2, tools_per_round: int = 1, shared: bool = True) -
                 agent.state = type(agent.state)()
             else:
                 agent = make_agent()
+            if earlier:
+                agent.state.context = list(earlier)
             await agent.reply(message)
             if beside is not None:
                 beside()
 
-    return Case(f"AgentScope 2.x ({rounds} rounds, {tools_per_round} tool/round)",
+    name = f"AgentScope 2.x ({rounds} rounds, {tools_per_round} tool/round)"
+    if history is not None:
+        name = f"AgentScope 2.x, {history} history messages"
+    return Case(name,
                 lambda n, beside=None: loop.run_until_complete(run(n, beside)),
                 AgentScopeInstrumentor(), loop.close)
 

@@ -15,7 +15,10 @@ run. The headline is
 
     (instrumented - uninstrumented) per span  /  bare SDK cost per span
 
-Usage: python benchmarks/run.py [--reps N] [--quick] [--memory]
+A second table, in the same run: the overhead per invocation with message
+content captured, for histories of 10, 100 and 1,000 messages (`history`).
+
+Usage: python benchmarks/run.py [--reps N] [--quick] [--history-only] [--memory]
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -321,6 +325,101 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def _content_capture(on: bool) -> Iterator[None]:
+    """Message content captured (read when instrumenting) or not, for a block."""
+    from opentelemetry.instrumentation.agents._content import CAPTURE_ENV
+
+    before = os.environ.pop(CAPTURE_ENV, None)
+    if on:
+        os.environ[CAPTURE_ENV] = "true"
+    try:
+        yield
+    finally:
+        os.environ.pop(CAPTURE_ENV, None)
+        if before is not None:
+            os.environ[CAPTURE_ENV] = before
+
+
+HISTORY_SIZES = (10, 100, 1000)
+HISTORY_CONDITIONS = ("plain", "off", "on")
+
+
+def history(reps: int, sizes: Sequence[int] = HISTORY_SIZES, inner: int = 20,
+            warm: int = 10) -> str:
+    """Overhead per invocation with content captured, by length of history.
+
+    The headline invocation (2 rounds, 1 tool) of AgentScope 2.x agents whose
+    context holds 10, 100 and 1,000 earlier messages (compression off), timed
+    uninstrumented, instrumented with content off and with content on (SDK
+    into a discarding exporter), all of them interleaved in every repetition
+    so the sizes are compared side by side in one run. The ratios are each
+    size's overhead against the 10-message one; the bytecode columns count
+    the same thing without noise (the JSON encoding, in C, is not in them).
+    """
+    from opentelemetry.instrumentation.agents._content import DEFAULT_MAX_LENGTH
+
+    sdk = _sdk_provider(DiscardingExporter())
+    runs = {n: cases.agentscope(2, 1, history=n) for n in sizes}
+    recorded: dict[int, int] = {}
+    bytecodes: dict[tuple[int, str], int] = {}
+    for n, case in runs.items():
+        with _content_capture(True):
+            chats = [s for s in _record(case) if s.name.startswith("chat")]
+        recorded[n] = max(len(str((s.attributes or {}).get("gen_ai.input.messages", "")))
+                          for s in chats)
+        plain = _bytecodes(case)
+        for name in HISTORY_CONDITIONS[1:]:
+            with _content_capture(name == "on"):
+                case.instrumentor.instrument(tracer_provider=sdk)
+            try:
+                bytecodes[n, name] = _bytecodes(case) - plain
+            finally:
+                case.instrumentor.uninstrument()
+    plan = [(n, name) for n in sizes for name in HISTORY_CONDITIONS]
+    samples: dict[tuple[int, str], list[float]] = {key: [] for key in plan}
+    for rep in range(reps):
+        shift = rep % len(plan)
+        for n, name in plan[shift:] + plan[:shift]:
+            case = runs[n]
+            if name == "plain":
+                samples[n, name].append(_timed(case, inner, warm))
+                continue
+            with _content_capture(name == "on"):
+                case.instrumentor.instrument(tracer_provider=sdk)
+            try:
+                samples[n, name].append(_timed(case, inner, warm))
+            finally:
+                case.instrumentor.uninstrument()
+    for case in runs.values():
+        case.close()
+
+    def diff(n: int, name: str) -> tuple[float, float]:
+        deltas = sorted(a - b for a, b in zip(samples[n, name], samples[n, "plain"],
+                                              strict=True))
+        quartiles = statistics.quantiles(deltas, n=4)
+        error = 1.253 * (quartiles[2] - quartiles[0]) / 1.349 / len(deltas) ** 0.5
+        return statistics.median(deltas) * 1e6, error * 1e6
+
+    base, base_bc = diff(sizes[0], "on")[0], bytecodes[sizes[0], "on"]
+    lines = [f"AgentScope 2.x, 2 rounds and 1 tool, content captured (limit "
+             f"{DEFAULT_MAX_LENGTH}), medians of {reps} interleaved repetitions\n",
+             "| history messages | uninstrumented µs | overhead, content off µs "
+             "| overhead, content on µs | **overhead on / at " f"{sizes[0]}** "
+             "| bytecodes added, off : on | **bytecodes on / at " f"{sizes[0]}** "
+             "| chat input recorded, chars |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n in sizes:
+        off, off_error = diff(n, "off")
+        on, on_error = diff(n, "on")
+        plain = statistics.median(samples[n, "plain"]) * 1e6
+        lines.append(f"| {n} | {plain:.0f} | {off:.0f} ± {off_error:.0f} "
+                     f"| {on:.0f} ± {on_error:.0f} | **{on / base:.2f}** "
+                     f"| {bytecodes[n, 'off']} : {bytecodes[n, 'on']} "
+                     f"| **{bytecodes[n, 'on'] / base_bc:.2f}** | {recorded[n]} |")
+    return "\n".join(lines)
+
+
 def _rss_kib() -> int:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -392,6 +491,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=31)
     parser.add_argument("--quick", action="store_true", help="the AgentScope headline only")
+    parser.add_argument("--history-only", action="store_true",
+                        help="only the content-capture table by history length")
     parser.add_argument("--memory", action="store_true", help="also the memory table")
     parser.add_argument("--memory-only", action="store_true",
                         help="only the memory table (the AgentScope 1.x environment)")
@@ -401,6 +502,9 @@ def main() -> None:
     _pin(args.cpu)
     if args.memory_only:
         print(memory((1000, 5000)))  # AgentScope 1.x is four times slower per call
+        return
+    if args.history_only:
+        print(history(args.reps))
         return
 
     # (case, invocations per sample, warm-up invocations per sample)
@@ -418,6 +522,8 @@ def main() -> None:
     ours, bare, ratio = core.handler_alone(DiscardingExporter(), _replayer)
     print(f"\nCore handler alone, hot loop, headline span shape: {ours:.1f} µs/span "
           f"against {bare:.1f} µs/span for the bare SDK: ratio **{ratio:.2f}**")
+    if not args.quick:
+        print("\n" + history(args.reps))
     if args.memory:
         print("\n" + memory())
 

@@ -250,27 +250,27 @@ def to_json(value: Any, limit: int | None = None) -> str:
     return truncate(text, limit)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_fallback, ensure_ascii=False, separators=(",", ":"))
+# The encoder `json.dumps` would build for these options, built once: a long
+# history is encoded one message at a time, and building an encoder per call
+# cost as much as the encoding itself. It keeps no state between calls.
+_dumps = json.JSONEncoder(default=_fallback, ensure_ascii=False,
+                          separators=(",", ":")).encode
 
 
 def _bounded_list(items: Any, limit: int) -> str:
     """`items` as a JSON array, the same text `json.dumps` gives, but items are
     serialized one at a time and the rest skipped once `limit` is passed (the
     caller cuts the text to the limit)."""
-    pieces = ["["]
-    size = 1
+    pieces = []
+    size = 1  # "[" and a "," after each item but the last (or the "]")
+    dumps = _dumps
     for item in items:
-        if size > 1:
-            pieces.append(",")
-            size += 1
-        piece = _dumps(item)
+        piece = dumps(item)
         pieces.append(piece)
-        size += len(piece)
-        if size > limit:
-            return "".join(pieces)
-    pieces.append("]")
-    return "".join(pieces)
+        size += len(piece) + 1
+        if size > limit + 1:
+            return "[" + ",".join(pieces)
+    return "[" + ",".join(pieces) + "]"
 
 
 ContentHook = Callable[[str, str, Any], Any]

@@ -89,7 +89,11 @@ def _messages(msg: Any) -> list[dict[str, Any]]:
     current: list[dict[str, Any]] = []
     for block in content:
         kind = getattr(block, "type", None)
-        if kind == "tool_result" or kind == "hint":
+        if kind == "text":  # most blocks of a history, made here: `_part` for the rest
+            value = getattr(block, "text", "")
+            current.append({"type": "text",
+                            "content": value if isinstance(value, str) else str(value)})
+        elif kind == "tool_result" or kind == "hint":
             if current:
                 out.append(M.message(role, current, name=name))
                 current = []
