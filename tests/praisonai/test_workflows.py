@@ -361,3 +361,114 @@ def test_parallel_branches_overlap_each_under_its_flow(instrumented, respond, ex
     assert max(n.span.start_time for n in branch_spans) < min(
         n.span.end_time for n in branch_spans), "the branches did overlap"
     detector.assert_all_ended()
+
+
+# -- step guardrails and the hierarchical flow -----------------------------
+
+def _only_good(result):
+    """Accept a step output that says good."""
+    return ("good" in str(result.output), "say good")
+
+
+def test_flow_step_guardrail_checks_each_attempt(instrumented_with_content, respond, exporter,
+                                                 detector):
+    from praisonaiagents import AgentFlow, Task
+
+    # PraisonAI hands the guardrail's reason to the step's next attempt.
+    respond(lambda conversation, request: text(
+        "a good answer" if "Previous attempt feedback" in json.dumps(request)
+        else "a bad answer"))
+    writer = agent("writer")
+    step = Task(name="write", action="Write one sentence.", agent=writer,
+                guardrail=_only_good, max_retries=2)
+    flow = AgentFlow(name="desk", steps=[step])
+
+    result = flow.run("Go.")
+
+    assert result["output"] == "a good answer"
+    tree = assert_tree(_spans(exporter), """
+invoke_workflow desk {status=UNSET}
+  invoke_agent writer {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {status=UNSET}
+  guardrail _only_good {agents.guardrail.target=step, agents.guardrail.attempt=1, agents.guardrail.passed=false, status=UNSET}
+  invoke_agent writer {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {status=UNSET}
+  guardrail _only_good {agents.guardrail.target=step, agents.guardrail.attempt=2, agents.guardrail.passed=true, status=UNSET}
+""", ordered=True)
+    rejected = tree.children[1]
+    assert rejected.attributes["gen_ai.agent.name"] == "writer"
+    assert rejected.attributes["agents.guardrail.feedback"] == "say good"
+    # The step is the user's own object, unchanged.
+    assert step.guardrail is _only_good
+    detector.assert_all_ended()
+
+
+def _reviewed(conversation, request):
+    """Step agents answer; the flow's manager approves all but the bad answer."""
+    if conversation is not None:
+        return text({"drafter": "a draft", "spoiler": "a bad answer"}[conversation])
+    approved = "a bad answer" not in _prompt_of(request)
+    return text(json.dumps({"approved": approved, "reason": "checked"}))
+
+
+def _prompt_of(request) -> str:
+    return "\n".join(str(m.get("content")) for m in request.get("messages") or [])
+
+
+def test_flow_hierarchical_manager_validation(instrumented, respond, exporter, detector):
+    from praisonaiagents import AgentFlow
+
+    respond(_reviewed)
+    flow = AgentFlow(name="reviewed", steps=[agent("drafter"), agent("spoiler")],
+                     process="hierarchical", manager_llm=MANAGER_MODEL)
+
+    result = flow.run("Go.")
+
+    assert result["status"] == "failed"
+    assert_tree(_spans(exporter), """
+invoke_workflow reviewed {agents.workflow.process=hierarchical, error.type=step_failed, status=ERROR}
+  invoke_agent drafter {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {status=UNSET}
+  chat scripted-manager {status=UNSET}
+  invoke_agent spoiler {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {status=UNSET}
+  chat scripted-manager {status=UNSET}
+""", ordered=True)
+    detector.assert_all_ended()
+
+
+def test_flow_step_guardrail_inside_parallel(instrumented, respond, exporter, detector):
+    from praisonaiagents import AgentFlow, Task
+    from praisonaiagents.workflows import parallel
+
+    respond(lambda conversation, request: text(
+        "a good answer" if "Previous attempt feedback" in json.dumps(request)
+        or conversation == "left" else "a bad answer"))
+    steps = [Task(name=side, action="Write.", agent=agent(side), guardrail=_only_good,
+                  max_retries=1) for side in ("left", "right")]
+    flow = AgentFlow(name="desk", steps=[parallel(steps)])
+
+    result = flow.run("Go.")
+
+    assert result["variables"]["parallel_outputs"] == ["a good answer", "a good answer"]
+    # Nested patterns check through `_apply_step_policies`: the same spans.
+    assert_tree(_spans(exporter), """
+invoke_workflow desk {status=UNSET}
+  invoke_agent left {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {status=UNSET}
+  guardrail _only_good {agents.guardrail.attempt=1, agents.guardrail.passed=true, status=UNSET}
+  invoke_agent right {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {status=UNSET}
+  guardrail _only_good {agents.guardrail.attempt=1, agents.guardrail.passed=false, status=UNSET}
+  invoke_agent right {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {status=UNSET}
+  guardrail _only_good {agents.guardrail.attempt=2, agents.guardrail.passed=true, status=UNSET}
+""")
+    detector.assert_all_ended()

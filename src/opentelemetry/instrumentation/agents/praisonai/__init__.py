@@ -99,6 +99,8 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
 
         def flows(module: ModuleType) -> None:
             patcher.wrap(module, "AgentFlow.run", _flows.run_wrapper(handler))
+            patcher.wrap(module, "AgentFlow._normalize_single_step",
+                         _flows.normalize_wrapper(handler))
 
         def agent_guardrails(module: ModuleType) -> None:
             patcher.wrap(module, "Agent._process_guardrail",

@@ -12,17 +12,30 @@ of their own. A plain function step makes no span.
 
 A run PraisonAI reports as failed (a step that failed, `status: failed` in
 the result it returns, no exception) ends ERROR with `step_failed`.
+
+Step guardrails (`Task(guardrail=...)` as a step) are called inline, by
+the run loop and by `_apply_step_policies` (steps inside patterns), on the
+step `AgentFlow._normalize_single_step` returned for this execution. For a
+guarded step that method returns, through us, a proxy of the step: every
+attribute read and write goes to the step itself, except the guardrail,
+which is the user's function wrapped in a `guardrail` check span
+(`agents.guardrail.target=step`, attempt 1, 2, ... within this execution).
+The step object itself is never changed, so parallel branches running one
+step share nothing of ours.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import wrapt
+
 from opentelemetry import context as otel_context
 
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._safety import report
+from ._guardrails import _guardrail_name
 from ._teams import _members
 
 _attach = otel_context.attach
@@ -71,5 +84,70 @@ def run_wrapper(handler: TelemetryHandler):
         _detach(token)
         handler.finish_workflow(inv, error_type=_failed(result))
         return result
+
+    return wrapper
+
+
+class _GuardedStep(wrapt.ObjectProxy):
+    """The step as `_apply_step_policies` sees it: its guardrail traced."""
+
+    def __init__(self, step: Any, check: Any) -> None:
+        super().__init__(step)
+        self._self_check = check
+
+    @property
+    def guardrails(self) -> Any:
+        return self._self_check
+
+    @property
+    def guardrail(self) -> Any:
+        return self._self_check
+
+
+def _traced_check(handler: TelemetryHandler, step: Any, guardrail: Any) -> Any:
+    name = _guardrail_name(guardrail)
+    agent = getattr(getattr(step, "agent", None), "name", None)
+    attempts = [0]
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        attempts[0] += 1
+        inv = handler.start_guardrail(name, target="step", attempt=attempts[0],
+                                      agent_name=agent)
+        if inv is None:
+            return guardrail(*args, **kwargs)
+        token = _attach(inv.context)
+        try:
+            verdict = guardrail(*args, **kwargs)
+        except BaseException as exc:
+            _detach(token)
+            handler.finish_guardrail(inv, passed=None, error=exc)
+            raise
+        _detach(token)
+        try:
+            # PraisonAI unpacks `(is_valid, feedback)`.
+            passed = feedback = None
+            if isinstance(verdict, tuple) and len(verdict) == 2:
+                passed, feedback = bool(verdict[0]), verdict[1]
+            handler.finish_guardrail(inv, passed=passed, feedback=feedback)
+        except Exception:  # noqa: BLE001
+            report("praisonai step guardrail end")
+        return verdict
+
+    return check
+
+
+def normalize_wrapper(handler: TelemetryHandler):
+    """`AgentFlow._normalize_single_step(step, index)` -> the Task to execute."""
+    def wrapper(wrapped, instance, args, kwargs):
+        step = wrapped(*args, **kwargs)
+        if not handler.enabled or isinstance(step, _GuardedStep):
+            return step
+        try:
+            guardrail = getattr(step, "guardrails", None) or getattr(step, "guardrail", None)
+            if guardrail is not None and callable(guardrail):
+                return _GuardedStep(step, _traced_check(handler, step, guardrail))
+        except Exception:  # noqa: BLE001
+            report("praisonai step guardrail start")
+        return step
 
     return wrapper
