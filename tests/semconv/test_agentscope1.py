@@ -316,3 +316,18 @@ async def test_anthropic_model_parameters_and_server(instrumented, exporter, str
         assert_first_chunk_after(chat, delay)
     else:
         assert TTFC not in attrs
+
+
+async def test_structured_output_type(instrumented, exporter):
+    from pydantic import BaseModel
+
+    class Weather(BaseModel):
+        city: str
+
+    # ReActAgent asks for structured output through a tool; a model called
+    # with `structured_model` (by other agents, or the application) says so.
+    model = ScriptedChatModel([say("{}")])
+    await model([{"role": "user", "content": "hi"}], structured_model=Weather)
+
+    (chat,) = by_name(exporter.get_finished_spans(), "chat scripted-model")
+    assert chat.attributes["gen_ai.output.type"] == "json"

@@ -416,3 +416,19 @@ def test_litellm_details_event(capture, praisonai, mode, serve, exporter,  # noq
     assert attrs["gen_ai.output.messages"][0]["parts"] == (
         {"type": "text", "content": "It is sunny."},)
     assert ("gen_ai.output.messages" in chat.attributes) is (mode == "SPAN_AND_EVENT")
+
+
+def test_openai_structured_output_type(praisonai, serve, exporter):  # noqa: F811
+    from pydantic import BaseModel
+
+    class Weather(BaseModel):
+        city: str
+
+    praisonai()
+    server = serve([text('{"city": "Lima"}')])
+    make_agent(tools=()).chat("Weather? [conv:o1]", output_pydantic=Weather)
+
+    (request,) = server.requests
+    assert request["response_format"]["type"] == "json_schema"
+    (chat,) = by_name(exporter.get_finished_spans(), f"chat {MODEL}")
+    assert chat.attributes["gen_ai.output.type"] == "json"
