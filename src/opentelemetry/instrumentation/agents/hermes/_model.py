@@ -72,7 +72,7 @@ def facts(response: Any) -> Facts:
     assembles from a stream), Anthropic messages and Responses API objects.
     """
     reasons: list[str] = []
-    wants_tools = False
+    wants_tools = anthropic = False
     choices = getattr(response, "choices", None)
     if choices:
         for choice in choices:
@@ -82,6 +82,7 @@ def facts(response: Any) -> Facts:
             if getattr(getattr(choice, "message", None), "tool_calls", None):
                 wants_tools = True
     elif getattr(response, "stop_reason", None) is not None:  # Anthropic
+        anthropic = True
         reasons.append(str(response.stop_reason))
         wants_tools = any(getattr(b, "type", None) == "tool_use"
                           for b in getattr(response, "content", None) or ())
@@ -96,10 +97,15 @@ def facts(response: Any) -> Facts:
         # response it assembles; the provider's id is not kept.
         response_id = None
     model = getattr(response, "model", None)
+    details = _usage.details(usage)
+    input_tokens = _tokens(usage, "prompt_tokens", "input_tokens")
+    if anthropic and input_tokens is not None and details is not None:
+        # Anthropic's input count leaves out the cached and cache-written
+        # tokens; the conventions' input tokens include them (as OpenAI's
+        # prompt count and LiteLLM's do).
+        input_tokens += (details.cache_read or 0) + (details.cache_creation or 0)
     return Facts(response_id, model if isinstance(model, str) else None, reasons, wants_tools,
-                 _tokens(usage, "prompt_tokens", "input_tokens"),
-                 _tokens(usage, "completion_tokens", "output_tokens"),
-                 _usage.details(usage))
+                 input_tokens, _tokens(usage, "completion_tokens", "output_tokens"), details)
 
 
 def _finish(handler: TelemetryHandler, inv: ChatInvocation, response: Any) -> None:
