@@ -232,7 +232,7 @@ async def test_the_host_sees_what_it_sees_uninstrumented(name, instrument, expor
 class _BusyStreamingModel(ScriptedChatModel):
     """Streams without pausing: the reader's own awaits are where it gets cancelled."""
 
-    async def _stream(self, text, calls, response_id, usage):
+    async def _stream(self, text, calls, response_id, usage, turn=None):
         from agentscope.message import TextBlock
         from agentscope.model import ChatResponse
 
@@ -255,8 +255,10 @@ async def test_a_model_stream_left_unread_by_a_cancelled_call_ends_with_it(
         queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
         agent.set_msg_queue_enabled(True, queue)
         task = asyncio.create_task(agent(user()))
-        while queue.qsize() < 3:
+        # Bounded: a release that queues fewer chunks must fail here, not hang.
+        while queue.qsize() < 3 and not task.done():
             await asyncio.sleep(0)
+        assert not task.done(), f"the reply ended with {queue.qsize()} messages queued"
         task.cancel()
         return agent, await async_outcome(lambda: task, KNOWN)
 
