@@ -48,11 +48,15 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -
 
 
 @contextlib.contextmanager
-def http_server(script: str, traces_url: str, *args: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """`script` serving HTTP on 127.0.0.1 at a free port; stopped on exit."""
+def http_server(script: str, traces_url: str, *args: str, directory: Path = SERVERS,
+                env: dict[str, str] | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`script` (in `directory`) serving HTTP on 127.0.0.1 at a free port; stopped on exit.
+
+    `env` adds to the server's environment.
+    """
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(SERVERS / script), *args, str(port)],
-                               env=server_env(traces_url), cwd=str(HERE),
+    process = subprocess.Popen([sys.executable, str(directory / script), *args, str(port)],
+                               env={**server_env(traces_url), **(env or {})}, cwd=str(HERE),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for_port(port, process)

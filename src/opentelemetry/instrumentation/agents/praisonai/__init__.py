@@ -13,7 +13,8 @@ the LiteLLM-based `LLM` class's model calls,
 workflow API: `Workflow`, `Pipeline`), guardrail checks of agents and tasks,
 `Knowledge.search`, `FileMemory.search` and `LiteAgent.chat`; MCP tools
 (`praisonaiagents.mcp.MCP`) hand the tool call's context to the thread or
-loop that sends the MCP request (the MCP spans come from `MCPInstrumentor`).
+loop that sends the MCP request (the MCP spans come from `MCPInstrumentor`);
+agents and teams served with `launch()` continue an incoming W3C context.
 Each module is patched
 when the application imports it; PraisonAI loads its modules lazily, on first
 use of a name such as `praisonaiagents.Agent`.
@@ -44,6 +45,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             _flows,
             _guardrails,
             _knowledge,
+            _launch,
             _lite,
             _litellm,
             _mcp,
@@ -139,6 +141,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.knowledge.knowledge", knowledge)
         patcher.on_import("praisonaiagents.memory.file_memory", memory)
         _mcp.install(patcher)
+        _launch.install(patcher, handler)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
         # acts inside a PraisonAI agent span.
         patcher.on_import("openai.resources.chat.completions.completions", openai_sdk)

@@ -1,0 +1,200 @@
+"""PraisonAI agents and teams served with `launch()` (FastAPI, uvicorn, in a
+subprocess) continue the W3C trace context of the request that calls them.
+
+The caller (this process) sends the request inside a CLIENT span with a
+``traceparent`` header; the served agent's spans, exported by the server
+process to the same receiver, must be that span's children. Served
+"plain" (FastAPI's own request telemetry off), our continuation alone puts
+them there; with FastAPI's telemetry on (FastAPI 0.16x, whenever an SDK is
+configured) they nest under FastAPI's server and endpoint spans instead.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from opentelemetry.trace import SpanKind
+
+from opentelemetry import propagate
+from opentelemetry.instrumentation.agents.testing import assert_tree
+from opentelemetry.instrumentation.agents.testing.openai_server import (
+    ScriptedOpenAIServer,
+    ToolCall,
+    text,
+    tool_calls,
+)
+
+from .support import HERE, http_server
+
+MODEL = "gpt-4o-mini"
+SCRIPT = {
+    # The agent (and the team's first member): a tool round, then an answer
+    # that names the conversation the team's second member continues.
+    "a": [tool_calls([ToolCall("get_weather", {"city": "Lima"})]), text("Sunny. [conv:b]")],
+    "c": [tool_calls([ToolCall("get_weather", {"city": "Oslo"})]), text("Snow. [conv:d]")],
+    "b": [text("Report: sunny.")],
+    "d": [text("Report: snow.")],
+}
+
+AGENT_TREE = """
+{caller}
+  invoke_agent helper {{agents.runtime=praisonai}}
+    react step
+      chat gpt-4o-mini
+      execute_tool get_weather
+    react step
+      chat gpt-4o-mini
+"""
+
+
+@pytest.fixture
+def model():
+    server = ScriptedOpenAIServer(SCRIPT, marker="last").start()
+    yield server
+    server.stop()
+
+
+def _served(mode: str, receiver, model):
+    env = {"OPENAI_BASE_URL": model.base_url, "OPENAI_API_KEY": "sk-scripted",
+           "OPENAI_MAX_RETRIES": "0", "PRAISONAI_TELEMETRY_DISABLED": "true"}
+    return http_server("praisonai_served.py", receiver.traces_url, mode, directory=HERE, env=env)
+
+
+def _ask(provider, url: str, query: str, caller: str | None) -> dict:
+    """POST the query, inside a CLIENT span named `caller` whose context goes out
+    as W3C headers (no span and no headers when `caller` is None)."""
+    if caller is None:
+        return httpx.post(url, json={"query": query}, timeout=60).json()
+    with provider.get_tracer("test").start_as_current_span(caller, kind=SpanKind.CLIENT):
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        assert "traceparent" in headers
+        return httpx.post(url, json={"query": query}, headers=headers, timeout=60).json()
+
+
+def _trace_of(spans, name: str):
+    root = next(s for s in spans if s.name == name)
+    return root, [s for s in spans if s.context.trace_id == root.context.trace_id]
+
+
+def test_served_agent_continues_the_callers_trace(host_provider, receiver, model, detector):
+    with _served("agent-plain", receiver, model) as (port, _process):
+        answer = _ask(host_provider, f"http://127.0.0.1:{port}/ask", "Weather? [conv:a]",
+                      "ask helper")
+        spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent helper" for s in got)
+                                  and any(s.name == "ask helper" for s in got))
+
+    assert answer == {"response": "Sunny. [conv:b]"}
+    caller, trace = _trace_of(spans, "ask helper")
+    tree = assert_tree(trace, AGENT_TREE.format(caller="ask helper"), ordered=True)
+    agent = tree.children[0].span
+    assert agent.parent.span_id == caller.context.span_id
+    assert agent.resource.attributes["service.name"] == "praisonai-served"
+    assert caller.resource.attributes["service.name"] != "praisonai-served"
+    detector.assert_all_ended()
+
+
+def test_with_fastapi_telemetry_the_agent_nests_under_the_endpoint(host_provider, receiver,
+                                                                   model, detector):
+    with _served("agent", receiver, model) as (port, _process):
+        answer = _ask(host_provider, f"http://127.0.0.1:{port}/ask", "Weather? [conv:a]",
+                      "ask helper")
+        spans = receiver.wait_for(lambda got: all(any(s.name == name for s in got) for name in (
+            "invoke_agent helper", "ask helper", "POST /ask", "fastapi.serialization")))
+
+    assert answer == {"response": "Sunny. [conv:b]"}
+    _caller, trace = _trace_of(spans, "ask helper")
+    # FastAPI's server span continues the headers; our middleware steps aside
+    # (a span is current), and the executor hop keeps the endpoint's context.
+    assert_tree(trace, """
+        ask helper
+          POST /ask
+            fastapi.dependencies
+            fastapi.endpoint
+              invoke_agent helper
+                react step
+                  chat gpt-4o-mini
+                  execute_tool get_weather
+                react step
+                  chat gpt-4o-mini
+            fastapi.serialization
+    """)
+    detector.assert_all_ended()
+
+
+def test_concurrent_callers_keep_their_own_traces(host_provider, receiver, model, detector):
+    """Two requests at once: each served run in its own caller's trace (the
+    executor threads carry each request's context, not a shared one)."""
+    with _served("agent-plain", receiver, model) as (port, _process):
+        url = f"http://127.0.0.1:{port}/ask"
+        answers: dict[str, dict] = {}
+
+        def call(caller: str, conversation: str) -> None:
+            answers[caller] = _ask(host_provider, url, f"Weather? [conv:{conversation}]", caller)
+
+        threads = [threading.Thread(target=call, args=args)
+                   for args in (("first caller", "a"), ("second caller", "c"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        spans = receiver.wait_for(
+            lambda got: sum(s.name == "invoke_agent helper" for s in got) == 2
+            and sum(s.name.endswith(" caller") for s in got) == 2)
+
+    assert answers == {"first caller": {"response": "Sunny. [conv:b]"},
+                       "second caller": {"response": "Snow. [conv:d]"}}
+    for caller_name, city in (("first caller", "Lima"), ("second caller", "Oslo")):
+        _caller, trace = _trace_of(spans, caller_name)
+        assert_tree(trace, AGENT_TREE.format(caller=caller_name), ordered=True)
+        chat = next(s for s in trace if s.name == "chat gpt-4o-mini")
+        assert chat.attributes["gen_ai.response.id"].startswith(
+            "chatcmpl-a" if city == "Lima" else "chatcmpl-c")
+    detector.assert_all_ended()
+
+
+def test_served_team_continues_the_callers_trace(host_provider, receiver, model, detector):
+    with _served("team-plain", receiver, model) as (port, _process):
+        answer = _ask(host_provider, f"http://127.0.0.1:{port}/team", "Weather? [conv:a]",
+                      "ask team")
+        spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent writer" for s in got)
+                                  and any(s.name == "invoke_agent helper" for s in got)
+                                  and any(s.name == "ask team" for s in got))
+
+    assert answer["final_response"] == "Report: sunny."
+    caller, trace = _trace_of(spans, "ask team")
+    # The team's HTTP endpoint runs each member's chat in turn (not the
+    # team's `start`, so there is no workflow span).
+    assert_tree(trace, """
+        ask team
+          invoke_agent helper
+            react step
+              chat gpt-4o-mini
+              execute_tool get_weather
+            react step
+              chat gpt-4o-mini
+          invoke_agent writer
+            react step
+              chat gpt-4o-mini
+    """, ordered=True)
+    members = [s for s in trace if s.name.startswith("invoke_agent ")]
+    assert {s.parent.span_id for s in members} == {caller.context.span_id}
+    detector.assert_all_ended()
+
+
+def test_request_without_trace_context_starts_a_trace(host_provider, receiver, model):
+    with _served("agent-plain", receiver, model) as (port, _process):
+        answer = _ask(host_provider, f"http://127.0.0.1:{port}/ask", "Weather? [conv:a]", None)
+        spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent helper" for s in got))
+
+    assert answer == {"response": "Sunny. [conv:b]"}
+    assert_tree(spans, """
+        invoke_agent helper
+          react step
+            chat gpt-4o-mini
+            execute_tool get_weather
+          react step
+            chat gpt-4o-mini
+    """)
