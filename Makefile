@@ -32,7 +32,7 @@ lint: $(STAMP)
 
 test: $(STAMP) $(STAMP1) lint
 	$(BIN)/python -m pytest tests -q
-	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics tests/semconv tests/stress -q
+	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics tests/semconv tests/coverage tests/stress -q
 
 # Not part of `make test`: prints the tables of benchmarks/README.md (10-15 min).
 bench: $(STAMP) $(STAMP1)
