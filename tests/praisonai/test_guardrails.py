@@ -136,7 +136,9 @@ invoke_agent guarded {agents.guardrail.retries=1, error.type=guardrail_blocked, 
     detector.assert_all_ended()
 
 
-def test_task_guardrail_in_a_team_reruns_the_task(instrumented, respond, exporter, detector):
+@pytest.mark.parametrize("entry", ["start", "astart", "astart_async_task"])
+async def test_task_guardrail_in_a_team_reruns_the_task(entry, instrumented, respond, exporter,
+                                                        detector):
     import threading
 
     from praisonaiagents import Agent, AgentTeam, Task
@@ -156,7 +158,14 @@ def test_task_guardrail_in_a_team_reruns_the_task(instrumented, respond, exporte
                 agent=writer, guardrail=only_good, max_retries=2)
     team = AgentTeam(name="desk", agents=[writer], tasks=[task])
 
-    assert team.start() == "a good answer"
+    if entry == "start":
+        assert team.start() == "a good answer"
+    else:
+        # An async task is checked through `_aapply_task_guardrail`, in an
+        # executor thread.
+        task.async_execution = entry == "astart_async_task"
+        await team.astart()
+        assert task.result.raw == "a good answer"
 
     assert_tree(_spans(exporter), """
 invoke_workflow desk {status=UNSET}
@@ -169,6 +178,52 @@ invoke_workflow desk {status=UNSET}
       chat gpt-4o-mini {status=UNSET}
   guardrail only_good {agents.guardrail.target=task, agents.guardrail.attempt=2, agents.guardrail.passed=true, status=UNSET}
 """, ordered=True)
+    detector.assert_all_ended()
+
+
+TURNS = 8
+
+
+def test_overlapping_guarded_turns_on_one_agent_count_their_own_attempts(
+        instrumented, respond, exporter, detector):
+    """8 threads, one guarded agent, every first check held at one barrier:
+    each turn's checks, attempts and retries land in its own trace."""
+    import threading
+
+    from opentelemetry.instrumentation.agents.testing import assert_isolated
+
+    respond(bad_then_good)
+    first_checks = threading.Barrier(TURNS, timeout=30)
+
+    def held(output):
+        """Accept a good answer; the first (bad) ones wait for each other."""
+        if "good" not in output.raw:
+            first_checks.wait()
+        return only_good(output)
+
+    from praisonaiagents import Agent
+    from praisonaiagents.config.feature_configs import GuardrailConfig
+
+    shared = Agent(name="guarded", instructions="You help.", model=MODEL, retry=False,
+                   guardrails=GuardrailConfig(validator=held, max_retries=3),
+                   execution=fast_retries())
+    answers = []
+
+    def run(index: int) -> None:
+        answers.append(shared.chat(f"Question {index}?"))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(TURNS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert answers == ["a good answer"] * TURNS
+    trees = assert_isolated(_spans(exporter), RETRIED_TREE.replace("only_good", "held"),
+                            TURNS, ordered=True)
+    checks = [node for tree in trees for node in tree.find("guardrail held")]
+    assert max(c.span.start_time for c in checks[::2]) < min(
+        c.span.end_time for c in checks[::2]), "the first checks did overlap"
     detector.assert_all_ended()
 
 

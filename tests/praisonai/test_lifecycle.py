@@ -23,12 +23,17 @@ from .support import make_agent
 
 def _patched():
     from openai.resources.chat.completions.completions import AsyncCompletions, Completions
+    from praisonaiagents.agent.agent import Agent
     from praisonaiagents.agent.chat_mixin import ChatMixin
     from praisonaiagents.agent.execution_mixin import ExecutionMixin
     from praisonaiagents.agent.tool_execution import ToolExecutionMixin
     from praisonaiagents.agents.agents import AgentTeam
+    from praisonaiagents.knowledge.knowledge import Knowledge
     from praisonaiagents.lite import LiteAgent
     from praisonaiagents.llm.openai_client import OpenAIClient
+    from praisonaiagents.memory.file_memory import FileMemory
+    from praisonaiagents.task.task import Task
+    from praisonaiagents.workflows.workflows import AgentFlow
 
     return [
         (ChatMixin, "chat"), (ChatMixin, "achat"), (ChatMixin, "_start_stream"),
@@ -42,6 +47,9 @@ def _patched():
         (Completions, "create"), (AsyncCompletions, "create"),
         (AgentTeam, "start"), (AgentTeam, "astart"),
         (LiteAgent, "chat"), (LiteAgent, "execute_tool"),
+        (AgentFlow, "run"), (AgentFlow, "_normalize_single_step"),
+        (Agent, "_process_guardrail"), (Agent, "_record_guardrail_retry"),
+        (Task, "_process_guardrail"), (Knowledge, "search"), (FileMemory, "search"),
     ]
 
 
