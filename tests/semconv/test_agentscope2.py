@@ -189,6 +189,31 @@ async def test_openai_model_server_parameters_and_first_chunk(instrumented, expo
     assert ttfc.attributes["server.port"] == port
 
 
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+async def test_anthropic_model_input_tokens_include_the_cache(instrumented, exporter, stream):
+    from agentscope.credential import AnthropicCredential
+    from agentscope.formatter import AnthropicChatFormatter
+    from agentscope.model import AnthropicChatModel
+
+    with ScriptedOpenAIServer([text("It is sunny.", usage=(30, 4), cache_read_tokens=20,
+                                    cache_creation_tokens=5)]) as server:
+        port = server.port
+        model = AnthropicChatModel(
+            credential=AnthropicCredential(api_key="sk-scripted",
+                                           base_url=server.anthropic_base_url),
+            model="claude-sonnet-4-5", stream=stream, max_retries=0,
+            formatter=AnthropicChatFormatter())
+        await make_agent(model).reply(user())
+
+    # The Messages API counts 30 uncached input tokens beside 20 read from and
+    # 5 written to the cache: 55 in all, as the conventions count input.
+    assert_tree(exporter.get_finished_spans(), f"""
+invoke_agent helper {{gen_ai.provider.name=anthropic, gen_ai.usage.input_tokens=55, gen_ai.usage.output_tokens=4, gen_ai.usage.cache_read.input_tokens=20, gen_ai.usage.cache_creation.input_tokens=5}}
+  react step
+    chat claude-sonnet-4-5 {{gen_ai.provider.name=anthropic, gen_ai.usage.input_tokens=55, gen_ai.usage.output_tokens=4, gen_ai.usage.cache_read.input_tokens=20, gen_ai.usage.cache_creation.input_tokens=5, server.address=127.0.0.1, server.port={port}}}
+""")
+
+
 @pytest.mark.parametrize("mode", ["EVENT_ONLY", "SPAN_AND_EVENT"])
 async def test_details_event_per_model_call(capture, instrument, exporter, log_exporter, mode):
     from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor

@@ -341,11 +341,17 @@ def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
     # none: only a count above 0 says the provider reported it.
     cache_read = get("cache_input_tokens", None)
     cache_creation = get("cache_creation_input_tokens", None)
+    input_tokens = get("input_tokens", None)
+    if (input_tokens is not None and (cache_read or cache_creation)
+            and inv.attributes.get(A.PROVIDER_NAME) == "anthropic"):
+        # Anthropic's input count leaves out the cached and cache-written
+        # tokens (AgentScope passes it through); the conventions' count has them.
+        input_tokens += (cache_read or 0) + (cache_creation or 0)
     handler.finish_chat(
         inv,
         response_id=field("id", None),
         finish_reasons=reasons,
-        input_tokens=get("input_tokens", None),
+        input_tokens=input_tokens,
         output_tokens=get("output_tokens", None),
         usage_details=(cache_read or None, cache_creation or None, None)
         if cache_read or cache_creation else None,
