@@ -99,9 +99,18 @@ class _GuardedStep(wrapt.ObjectProxy):
     def guardrails(self) -> Any:
         return self._self_check
 
+    @guardrails.setter
+    def guardrails(self, value: Any) -> None:
+        # A write is the step's own business: it goes to the step.
+        self.__wrapped__.guardrails = value
+
     @property
     def guardrail(self) -> Any:
         return self._self_check
+
+    @guardrail.setter
+    def guardrail(self, value: Any) -> None:
+        self.__wrapped__.guardrail = value
 
 
 def _traced_check(handler: TelemetryHandler, step: Any, guardrail: Any) -> Any:
