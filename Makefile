@@ -34,7 +34,7 @@ test: $(STAMP) $(STAMP1) lint
 	$(BIN)/python -m pytest tests -q
 	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics tests/semconv tests/coverage tests/stress -q
 
-# Not part of `make test`: prints the tables of benchmarks/README.md (10-15 min).
+# Not part of `make test`: prints the tables of benchmarks/README.md (15-18 min).
 bench: $(STAMP) $(STAMP1)
 	$(BIN)/python benchmarks/run.py --memory 2>/dev/null
 	$(VENV1)/bin/python benchmarks/run.py --memory-only 2>/dev/null
