@@ -96,6 +96,44 @@ invoke_workflow desk {gen_ai.operation.name=invoke_workflow, gen_ai.workflow.nam
     detector.assert_all_ended()
 
 
+def test_team_workflow_process_routes_on_a_condition(instrumented, respond, exporter,
+                                                    detector):
+    from praisonaiagents import AgentTeam, Task
+
+    respond(answers({"judge": "I approve.", "approver": "Approved.", "rejecter": "Rejected."}))
+    judge, approver, rejecter = agent("judge"), agent("approver"), agent("rejecter")
+    # `when` routing (PraisonAI's unified conditions). A `task_type="decision"`
+    # task fails inside PraisonAI 1.7.17 itself, with or without us: its
+    # structured answer reaches `TaskOutput(raw=...)` as a model object.
+    tasks = [
+        Task(name="judge", description="Approve or reject.", expected_output="a verdict",
+             agent=judge, is_start=True, when="{{previous_output}} contains approve",
+             then_task="approve", else_task="reject"),
+        Task(name="reject", description="Say rejected.", expected_output="a sentence",
+             agent=rejecter),
+        Task(name="approve", description="Say approved.", expected_output="a sentence",
+             agent=approver),
+    ]
+    team = AgentTeam(name="desk", agents=[judge, approver, rejecter], tasks=tasks,
+                     process="workflow")
+
+    assert team.start() == "Approved."
+
+    # The route taken runs (`approve`, though declared after `reject`), the
+    # other does not. (PraisonAI goes on to a task declared after the one it
+    # routed to when that has no route of its own: declared last here.)
+    assert_tree(_spans(exporter), """
+invoke_workflow desk {agents.workflow.process=workflow, status=UNSET}
+  invoke_agent judge {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {gen_ai.response.id=chatcmpl-judge-0, status=UNSET}
+  invoke_agent approver {status=UNSET}
+    react step {status=UNSET}
+      chat gpt-4o-mini {gen_ai.response.id=chatcmpl-approver-0, status=UNSET}
+""", ordered=True)
+    detector.assert_all_ended()
+
+
 def _manager(conversation, request):
     """The hierarchical manager: run the first task not completed, then stop."""
     messages = request.get("messages") or []
