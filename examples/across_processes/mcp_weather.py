@@ -5,8 +5,8 @@
 
 Instrumented with `MCPInstrumentor`; its tool opens a span of its own, which
 must land under the caller's tool call. Cities with special meanings:
-``crash`` kills the server mid-call, ``slow`` answers after 3 s, ``fail``
-raises inside the tool.
+``crash`` kills the server mid-call, ``slow`` answers after 3 s, ``stall``
+after 30 s (longer than any caller waits), ``fail`` raises inside the tool.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ async def get_weather(city: str) -> str:
             os._exit(3)
         if city == "slow":
             await asyncio.sleep(3)
+        if city == "stall":
+            await asyncio.sleep(30)
         if city == "fail":
             raise ValueError(f"no weather for {city}")
         return f"sunny in {city}"

@@ -303,8 +303,10 @@ def test_http_server_killed_mid_call(host_provider, receiver, model, detector, c
 
 def test_stdio_request_timing_out(host_provider, receiver, model, detector, caplog):
     def run():
-        server = model("slow")
-        mcp = _stdio_mcp(receiver.traces_url, timeout=2)
+        server = model("stall")
+        # PraisonAI's one timeout bounds the server's start too: 4 s leaves
+        # room for a loaded machine.
+        mcp = _stdio_mcp(receiver.traces_url, timeout=4)
         try:
             return _ask(mcp), _tool_result(server)
         finally:
@@ -313,7 +315,7 @@ def test_stdio_request_timing_out(host_provider, receiver, model, detector, capl
     bare, traced = _uninstrumented_then_instrumented(host_provider, run)
 
     assert traced == bare
-    assert traced[1] == {"error": "MCP tool call timed out after 2 seconds", "timeout": True}
+    assert traced[1] == {"error": "MCP tool call timed out after 4 seconds", "timeout": True}
     spans = _agent_trace(receiver)
     # Three attempts, each given up by PraisonAI's runner (`asyncio.wait_for`
     # cancels the request); the server still runs each tool call, in the trace.
