@@ -92,6 +92,35 @@ async def test_runs_of_two_submissions_keep_their_own_traces(provider, exporter,
     detector.assert_all_ended()
 
 
+async def test_malformed_entries_between_do_not_shift_contexts(provider, exporter, detector):
+    """The dispatcher skips a malformed entry without dispatching it: the
+    entries after it still run in their own submitter's context."""
+    with _instrumented(provider):
+        async with InMemoryMessageBus() as bus, Worker(bus) as worker:
+            tracer = provider.get_tracer("test")
+            with tracer.start_as_current_span("first"):
+                await bus.queue_push(*_trigger("s1"))
+            with tracer.start_as_current_span("malformed"):
+                key, payload = _trigger("s9")
+                del payload["user_id"]
+                await bus.queue_push(key, payload)
+            with tracer.start_as_current_span("second"):
+                await bus.queue_push(*_trigger("s2"))
+            await bus.publish(MessageBusKeys.wakeup_signal(), {})
+            done = {await _finished(worker), await _finished(worker)}
+    assert done == {("s1", None), ("s2", None)}
+
+    spans = exporter.get_finished_spans()
+    roots = {s.name: s for s in spans if s.parent is None}
+    assert set(roots) == {"first", "malformed", "second"}
+    for name in ("first", "second"):
+        assert_tree([s for s in spans if s.context.trace_id == roots[name].context.trace_id],
+                    RUN_TREE.replace(SUBMIT, name))
+    assert_tree([s for s in spans if s.context.trace_id == roots["malformed"].context.trace_id],
+                "malformed")
+    detector.assert_all_ended()
+
+
 def _trigger(session_id: str):
     return MessageBusKeys.wakeup_queue(), {
         "user_id": "u1", "session_id": session_id, "agent_id": "helper", "kind": "message",
