@@ -78,11 +78,15 @@ def _stdio_mcp(traces_url: str, **options):
                env=server_env(traces_url), **options)
 
 
-def _ask(tools) -> str:
+def _ask(tools, entry: str = "chat") -> str:
+    import asyncio
+
     from praisonaiagents import Agent
 
     agent = Agent(name="helper", instructions="You help.", tools=tools, model=MODEL,
                   retry=False)
+    if entry == "achat":  # PraisonAI's async tool path (`execute_tool_async`)
+        return asyncio.run(agent.achat("Weather? [conv:w]"))
     return agent.chat("Weather? [conv:w]")
 
 
@@ -141,11 +145,12 @@ def _assert_crossed(spans, service: str = "mcp-weather"):
     return client, server
 
 
-def test_stdio_tool_call_is_one_trace(instrumented, receiver, model, detector):
+@pytest.mark.parametrize("entry", ["chat", "achat"])
+def test_stdio_tool_call_is_one_trace(instrumented, receiver, model, detector, entry):
     server = model("Paris")
     mcp = _stdio_mcp(receiver.traces_url)
     try:
-        answer = _ask(mcp)
+        answer = _ask(mcp, entry)
     finally:
         mcp.shutdown()
 
