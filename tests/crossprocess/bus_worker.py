@@ -1,15 +1,15 @@
-"""A worker process of AgentScope 2.x's app on the Redis message bus.
+"""AgentScope 2.x's app, served by uvicorn, on the Redis message bus.
 
-    python bus_worker.py REDIS_PORT
+    python bus_worker.py REDIS_PORT WORKDIR HTTP_PORT
 
 Instrumented with `AgentsInstrumentor`, exporting to the collector its
-caller names (``OTLP_TRACES_URL``); prints ``ready`` once its dispatcher
-listens, then runs every trigger it drains until terminated.
+caller names (``OTLP_TRACES_URL``); FastAPI's own request telemetry uses
+the same (global) provider. Its `WakeupDispatcher` runs every trigger on
+the Redis bus, whichever process pushed it. Serves until terminated.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -24,15 +24,13 @@ from opentelemetry.instrumentation.agents import AgentsInstrumentor  # noqa: E40
 export_from_environment("agentscope-worker")
 AgentsInstrumentor().instrument()
 
+import uvicorn  # noqa: E402
 from agentscope.app.message_bus import RedisMessageBus  # noqa: E402
+from agentscope.app.storage import RedisStorage  # noqa: E402
 
-from tests.crossprocess.bus_app import Worker  # noqa: E402
+from tests.crossprocess.agentscope_app import build_app  # noqa: E402
 
-
-async def main(port: int) -> None:
-    async with RedisMessageBus(host="127.0.0.1", port=port) as bus, Worker(bus):
-        print("ready", flush=True)
-        await asyncio.Event().wait()
-
-
-asyncio.run(main(int(sys.argv[1])))
+redis_port, workdir, http_port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+app = build_app(RedisStorage(host="127.0.0.1", port=redis_port),
+                RedisMessageBus(host="127.0.0.1", port=redis_port), workdir)
+uvicorn.run(app, host="127.0.0.1", port=http_port, log_level="warning")

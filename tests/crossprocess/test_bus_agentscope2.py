@@ -1,36 +1,72 @@
-"""AgentScope 2.x's app hands a chat run to a worker through its message bus
-(in memory, and Redis with a real ``redis-server``): the worker's
+"""AgentScope 2.x's app hands chat runs to its `WakeupDispatcher` through its
+message bus (in memory, and Redis with a real ``redis-server``): the run's
 ``invoke_agent`` is a child of the span current where the run was submitted.
 
-The submitting side is `enqueue_run_trigger` (what ``POST /chat`` does for a
-human-in-the-loop resume, and the channel and inbox paths for a message);
-the worker side is the app's `WakeupDispatcher` (see `bus_app`).
+The app is AgentScope's own (`create_app`, served by uvicorn, driven over its
+HTTP API; see `agentscope_app`), on a scripted OpenAI-compatible model. What
+goes through the bus: a human-in-the-loop resume posted to ``POST /chat``
+(the endpoint enqueues it; a new message is run in the request itself), and
+a run trigger pushed by another component (what the channel gateway and the
+team inbox do with `enqueue_run_trigger`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from agentscope.app._bus_ops import enqueue_run_trigger
 from agentscope.app.message_bus import InMemoryMessageBus, MessageBusKeys, RedisMessageBus
+from agentscope.app.storage import RedisStorage
 from agentscope.message import UserMsg
 from opentelemetry.trace import SpanKind
-from redis.exceptions import ConnectionError as RedisConnectionError
 
+from opentelemetry import propagate
 from opentelemetry.instrumentation.agents.testing import assert_tree
+from opentelemetry.instrumentation.agents.testing.openai_server import (
+    ScriptedOpenAIServer,
+    ToolCall,
+    text,
+    tool_calls,
+)
 from tests.runtimes import instrumented_with
 
-from .bus_app import Worker
-from .support import HERE, redis_server, worker_process
+from .agentscope_app import USER, AppClient, build_app, served, user_msg
+from .support import HERE, http_server, redis_server
 
-SUBMIT = "POST /chat"
+SCRIPT = {
+    # Pauses for the user's confirmation of delete_file, then answers.
+    "confirm": [tool_calls([ToolCall("delete_file", {"path": "/tmp/a"})]), text("Deleted it.")],
+    "slow": [tool_calls([ToolCall("wait_a_while", {})]), text("Done.")],
+}
+DEFAULT = [text("Done.")]
 
-RUN_TREE = f"""
-{SUBMIT}
+FIRST_TREE = """
+POST /chat/ {http.route=/chat/}
+  fastapi.dependencies
+  fastapi.endpoint
+    invoke_agent helper {agents.runtime=agentscope, agents.agent.pending_reason=user_confirmation}
+      react step
+        chat gpt-4o-mini
+  fastapi.serialization
+"""
+RESUME_TREE = """
+POST /chat/ {http.route=/chat/}
+  fastapi.dependencies
+  fastapi.endpoint
+    invoke_agent helper {agents.agent.resumed_with=user_confirmation, agents.agent.finish_reason=completed}
+      react step
+        execute_tool delete_file
+      react step
+        chat gpt-4o-mini
+  fastapi.serialization
+"""
+RUN_TREE = """
+{root}
   invoke_agent helper {{agents.runtime=agentscope}}
     react step
-      chat scripted-model
+      chat gpt-4o-mini
 """
 
 
@@ -40,174 +76,275 @@ def _instrumented(provider):
     return instrumented_with(AgentScopeInstrumentor, provider)
 
 
-async def _submit(bus, provider, session_id: str, text: str = "hello") -> None:
-    """Submit a run the way the app does, inside a request span."""
-    tracer = provider.get_tracer("test")
-    with tracer.start_as_current_span(SUBMIT, kind=SpanKind.SERVER):
-        await enqueue_run_trigger(bus, user_id="u1", session_id=session_id, agent_id="helper",
-                                  kind="message", inputs=UserMsg(name="user", content=text))
+@pytest.fixture
+def model():
+    with ScriptedOpenAIServer(SCRIPT, default=DEFAULT) as server:
+        yield server
 
 
-async def _finished(worker: Worker, timeout: float = 20.0):
-    return await asyncio.wait_for(worker.runs.finished.get(), timeout)
+@pytest.fixture
+def redis():
+    with redis_server() as (port, process):
+        yield port, process
 
 
-async def test_in_memory_bus_run_joins_the_submitting_trace(provider, exporter, detector):
+@contextlib.asynccontextmanager
+async def _app(provider, model, redis_port: int, bus, tmp_path):
+    """The app in this process (FastAPI's request spans on `provider`), and a
+    client with a credential and an agent."""
+    app = build_app(RedisStorage(host="127.0.0.1", port=redis_port), bus,
+                    str(tmp_path / "workspaces"), provider)
+    async with served(app) as url, AppClient(url) as client:
+        await client.setup(model.base_url)
+        yield app, client
+
+
+def _by_trace(spans, root):
+    return [s for s in spans if s.context.trace_id == root.context.trace_id]
+
+
+def _roots(spans, name):
+    return sorted((s for s in spans if s.parent is None and s.name == name),
+                  key=lambda s: s.start_time)
+
+
+async def test_hitl_resume_runs_under_the_resume_request(provider, exporter, detector, model,
+                                                         redis, tmp_path):
+    """``POST /chat`` with the user's confirmation enqueues the resume; the
+    dispatcher (started with the app, outside any request) runs it under
+    that request's spans."""
     with _instrumented(provider):
-        async with InMemoryMessageBus() as bus, Worker(bus) as worker:
-            # The dispatcher was started outside any span: only the trigger
-            # can bring the submitter's context to the run.
-            await _submit(bus, provider, "s1")
-            assert await _finished(worker) == ("s1", None)
+        async with _app(provider, model, redis[0], InMemoryMessageBus(), tmp_path) as (_, client):
+            session = await client.session("s1")
+            async with client.events(session) as events:
+                await client.chat(session, "delete /tmp/a [conv:confirm]")
+                pause = await events.until("REQUIRE_USER_CONFIRM")
+                await client.confirm(session, pause)
+                end = await events.until("REPLY_END")
+    assert end["finished_reason"] == "completed"
 
     spans = exporter.get_finished_spans()
-    tree = assert_tree(spans, RUN_TREE)
+    first, resume = _roots(spans, "POST /chat/")
+    assert_tree(_by_trace(spans, first), FIRST_TREE)
+    tree = assert_tree(_by_trace(spans, resume), RESUME_TREE)
     assert tree.span.kind is SpanKind.SERVER
     detector.assert_all_ended()
 
 
-async def test_runs_of_two_submissions_keep_their_own_traces(provider, exporter, detector):
+def _trigger(session_id: str, agent_id: str):
+    """A ``message`` run trigger, as `enqueue_run_trigger` pushes it."""
+    return MessageBusKeys.wakeup_queue(), {
+        "user_id": USER, "session_id": session_id, "agent_id": agent_id, "kind": "message",
+        "input": user_msg("hello")}
+
+
+async def _push_under(provider, bus, entries) -> None:
+    """Each (span name, (key, payload)) pushed inside its span, then one signal:
+    the dispatcher drains them all at once."""
+    tracer = provider.get_tracer("test")
+    for name, (key, payload) in entries:
+        with tracer.start_as_current_span(name):
+            await bus.queue_push(key, payload)
+    await bus.publish(MessageBusKeys.wakeup_signal(), {})
+
+
+async def test_runs_of_two_triggers_keep_their_own_traces(provider, exporter, detector, model,
+                                                          redis, tmp_path):
+    bus = InMemoryMessageBus()
     with _instrumented(provider):
-        async with InMemoryMessageBus() as bus, Worker(bus) as worker:
-            tracer = provider.get_tracer("test")
-            # Both triggers are queued before the dispatcher drains: one
-            # drain, two entries, each run under its own submitter.
-            with tracer.start_as_current_span("first"):
-                await bus.queue_push(*_trigger("s1"))
-            with tracer.start_as_current_span("second"):
-                await bus.queue_push(*_trigger("s2"))
-            await bus.publish(MessageBusKeys.wakeup_signal(), {})
-            done = {await _finished(worker), await _finished(worker)}
-    assert done == {("s1", None), ("s2", None)}
+        async with _app(provider, model, redis[0], bus, tmp_path) as (_, client):
+            s1, s2 = await client.session("s1"), await client.session("s2")
+            async with client.events(s1) as one, client.events(s2) as two:
+                await _push_under(provider, bus, [("first", _trigger(s1, client.agent_id)),
+                                                  ("second", _trigger(s2, client.agent_id))])
+                await one.until("REPLY_END")
+                await two.until("REPLY_END")
 
     spans = exporter.get_finished_spans()
-    by_name = {s.name: s for s in spans if s.name in ("first", "second")}
-    agents = [s for s in spans if s.name == "invoke_agent helper"]
-    assert len(agents) == 2
-    assert {a.parent.span_id for a in agents} == {
-        by_name["first"].context.span_id, by_name["second"].context.span_id}
-    for root in by_name.values():
-        assert_tree([s for s in spans if s.context.trace_id == root.context.trace_id],
-                    RUN_TREE.replace(SUBMIT, root.name))
+    for name in ("first", "second"):
+        root, = _roots(spans, name)
+        assert_tree(_by_trace(spans, root), RUN_TREE.format(root=name))
     detector.assert_all_ended()
 
 
-async def test_malformed_entries_between_do_not_shift_contexts(provider, exporter, detector):
+async def test_malformed_trigger_between_does_not_shift_contexts(provider, exporter, detector,
+                                                                 model, redis, tmp_path):
     """The dispatcher skips a malformed entry without dispatching it: the
     entries after it still run in their own submitter's context."""
+    bus = InMemoryMessageBus()
     with _instrumented(provider):
-        async with InMemoryMessageBus() as bus, Worker(bus) as worker:
-            tracer = provider.get_tracer("test")
-            with tracer.start_as_current_span("first"):
-                await bus.queue_push(*_trigger("s1"))
-            with tracer.start_as_current_span("malformed"):
-                key, payload = _trigger("s9")
-                del payload["user_id"]
-                await bus.queue_push(key, payload)
-            with tracer.start_as_current_span("second"):
-                await bus.queue_push(*_trigger("s2"))
-            await bus.publish(MessageBusKeys.wakeup_signal(), {})
-            done = {await _finished(worker), await _finished(worker)}
-    assert done == {("s1", None), ("s2", None)}
+        async with _app(provider, model, redis[0], bus, tmp_path) as (_, client):
+            s1, s2 = await client.session("s1"), await client.session("s2")
+            key, malformed = _trigger("s9", client.agent_id)
+            del malformed["user_id"]
+            async with client.events(s1) as one, client.events(s2) as two:
+                await _push_under(provider, bus, [
+                    ("first", _trigger(s1, client.agent_id)), ("malformed", (key, malformed)),
+                    ("second", _trigger(s2, client.agent_id))])
+                await one.until("REPLY_END")
+                await two.until("REPLY_END")
 
     spans = exporter.get_finished_spans()
-    roots = {s.name: s for s in spans if s.parent is None}
-    assert set(roots) == {"first", "malformed", "second"}
     for name in ("first", "second"):
-        assert_tree([s for s in spans if s.context.trace_id == roots[name].context.trace_id],
-                    RUN_TREE.replace(SUBMIT, name))
-    assert_tree([s for s in spans if s.context.trace_id == roots["malformed"].context.trace_id],
-                "malformed")
+        root, = _roots(spans, name)
+        assert_tree(_by_trace(spans, root), RUN_TREE.format(root=name))
+    root, = _roots(spans, "malformed")
+    assert_tree(_by_trace(spans, root), "malformed")
     detector.assert_all_ended()
 
 
-def _trigger(session_id: str):
-    return MessageBusKeys.wakeup_queue(), {
-        "user_id": "u1", "session_id": session_id, "agent_id": "helper", "kind": "message",
-        "input": UserMsg(name="user", content="hello").model_dump(mode="json")}
-
-
-async def test_uninstrumented_submitter_leaves_the_payload_alone(provider, exporter):
+async def test_trigger_without_a_span_is_a_trace_of_its_own(provider, exporter, detector, model,
+                                                            redis, tmp_path):
     """No span current where the run is submitted: nothing is added, the run
     is a trace of its own."""
+    bus = InMemoryMessageBus()
     with _instrumented(provider):
-        async with InMemoryMessageBus() as bus, Worker(bus) as worker:
-            await enqueue_run_trigger(bus, user_id="u1", session_id="s1", agent_id="helper",
-                                      kind="message", inputs=UserMsg(name="user", content="hi"))
-            assert await _finished(worker) == ("s1", None)
-    assert_tree(exporter.get_finished_spans(), """
+        async with _app(provider, model, redis[0], bus, tmp_path) as (_, client):
+            session = await client.session("s1")
+            async with client.events(session) as events:
+                await enqueue_run_trigger(bus, user_id=USER, session_id=session,
+                                          agent_id=client.agent_id, kind="message",
+                                          inputs=UserMsg(name="user", content="hi"))
+                await events.until("REPLY_END")
+    root, = _roots(exporter.get_finished_spans(), "invoke_agent helper")
+    assert_tree(_by_trace(exporter.get_finished_spans(), root), """
         invoke_agent helper
           react step
-            chat scripted-model
+            chat gpt-4o-mini
     """)
-
-
-async def test_redis_bus_across_processes(host_provider, receiver, detector):
-    """Submitted in this process, run by a worker process on the same Redis."""
-    with _instrumented(host_provider), redis_server() as (port, _redis), \
-            worker_process(HERE / "bus_worker.py", receiver.traces_url, str(port)):
-        async with RedisMessageBus(host="127.0.0.1", port=port) as bus:
-            await _submit(bus, host_provider, "s1")
-        spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent helper" for s in got)
-                                  and any(s.name == SUBMIT for s in got))
-
-    assert len({s.context.trace_id for s in spans}) == 1
-    tree = assert_tree(spans, RUN_TREE)
-    agent = tree.children[0].span
-    assert tree.span.resource.attributes["service.name"] != "agentscope-worker"
-    assert agent.resource.attributes["service.name"] == "agentscope-worker"
     detector.assert_all_ended()
 
 
-# -- Redis going away --------------------------------------------------------
+# -- Redis, across processes ---------------------------------------------------
 
-async def _run_while_redis_dies(provider):
-    """A slow run on the Redis bus; Redis is killed while its tool sleeps.
+@contextlib.contextmanager
+def _app_process(receiver, redis_port: int, tmp_path):
+    """The app in a worker process on the Redis bus and storage; its URL."""
+    with http_server("bus_worker.py", receiver.traces_url, str(redis_port),
+                     str(tmp_path / "workspaces"), directory=HERE) as (port, _process):
+        yield f"http://127.0.0.1:{port}"
 
-    Returns what the run ended with (as the app's ChatService would see it)
-    and what submitting once more raises.
-    """
-    with redis_server() as (port, redis):
-        async with RedisMessageBus(host="127.0.0.1", port=port) as bus:
-            worker = Worker(bus, slow_seconds=1.5)
-            await worker.__aenter__()
-            try:
-                await _submit(bus, provider, "s1", "slow please")
-                asyncio.get_running_loop().call_later(0.5, redis.kill)
-                _session, failure = await _finished(worker)
+
+async def test_redis_hitl_resume_across_processes(host_provider, receiver, detector, model,
+                                                  redis, tmp_path):
+    """This process posts the confirmation inside a CLIENT span (with
+    ``traceparent``); the app process's resume is handed through Redis to its
+    dispatcher, and the run lands under the request."""
+    tracer = host_provider.get_tracer("test")
+    with _instrumented(host_provider), _app_process(receiver, redis[0], tmp_path) as url:
+        async with AppClient(url) as client:
+            await client.setup(model.base_url)
+            session = await client.session("s1")
+            async with client.events(session) as events:
+                await client.chat(session, "delete /tmp/a [conv:confirm]")
+                pause = await events.until("REQUIRE_USER_CONFIRM")
+                with tracer.start_as_current_span("confirm", kind=SpanKind.CLIENT):
+                    headers: dict[str, str] = {}
+                    propagate.inject(headers)
+                    await client.confirm(session, pause, headers)
+                await events.until("REPLY_END")
+        spans = receiver.wait_for(lambda got: any(
+            s.name == "invoke_agent helper" and s.attributes.get("agents.agent.resumed_with")
+            for s in got) and any(s.name == "confirm" for s in got))
+
+    root, = _roots(spans, "confirm")
+    resume = _by_trace(spans, root)
+    tree = assert_tree(resume, "confirm\n" + "\n".join(
+        "  " + line for line in RESUME_TREE.strip().splitlines()))
+    assert tree.span.resource.attributes["service.name"] != "agentscope-worker"
+    assert {s.resource.attributes["service.name"] for s in resume if s is not root} == {
+        "agentscope-worker"}
+    detector.assert_all_ended()
+
+
+async def test_redis_trigger_from_another_process(host_provider, receiver, detector, model,
+                                                  redis, tmp_path):
+    """This process pushes a run trigger on Redis (as a channel gateway or a
+    team leader does); the app process's dispatcher runs it, under the span
+    that pushed it."""
+    tracer = host_provider.get_tracer("test")
+    with _instrumented(host_provider), _app_process(receiver, redis[0], tmp_path) as url:
+        async with AppClient(url) as client:
+            await client.setup(model.base_url)
+            session = await client.session("s1")
+            async with client.events(session) as events, \
+                    RedisMessageBus(host="127.0.0.1", port=redis[0]) as bus:
+                with tracer.start_as_current_span("deliver", kind=SpanKind.PRODUCER):
+                    await enqueue_run_trigger(bus, user_id=USER, session_id=session,
+                                              agent_id=client.agent_id, kind="message",
+                                              inputs=UserMsg(name="user", content="hello"))
+                await events.until("REPLY_END")
+        spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent helper" for s in got)
+                                  and any(s.name == "deliver" for s in got))
+
+    root, = _roots(spans, "deliver")
+    tree = assert_tree(_by_trace(spans, root), RUN_TREE.format(root="deliver"))
+    assert tree.span.resource.attributes["service.name"] != "agentscope-worker"
+    assert tree.children[0].span.resource.attributes["service.name"] == "agentscope-worker"
+    detector.assert_all_ended()
+
+
+# -- Redis going away ----------------------------------------------------------
+
+async def _run_while_redis_dies(provider, model, tmp_path):
+    """A slow run triggered on the Redis bus; Redis is killed while its tool
+    sleeps. Returns the type of what the run failed with (as ChatService
+    logs it) and what submitting once more raises."""
+    with redis_server() as (port, redis_process):
+        app = build_app(RedisStorage(host="127.0.0.1", port=port),
+                        RedisMessageBus(host="127.0.0.1", port=port),
+                        str(tmp_path / "workspaces"), provider)
+        async with served(app) as url, AppClient(url) as client:
+            await client.setup(model.base_url)
+            session = await client.session("s1")
+            registry = app.state.agentscope.state.chat_run_registry
+            async with RedisMessageBus(host="127.0.0.1", port=port) as bus:
+                with provider.get_tracer("test").start_as_current_span("deliver"):
+                    await enqueue_run_trigger(bus, user_id=USER, session_id=session,
+                                              agent_id=client.agent_id, kind="message",
+                                              inputs=UserMsg(name="user",
+                                                             content="wait [conv:slow]"))
+                while registry.get(session) is None:
+                    await asyncio.sleep(0.02)
+                run = registry.get(session)
+                await asyncio.sleep(0.5)
+                redis_process.kill()
+                await asyncio.wait_for(asyncio.shield(run), 20)
                 with pytest.raises(Exception) as raised:
-                    await _submit(bus, provider, "s2")
-                failure = type(failure)
-            finally:
-                try:
-                    await worker.__aexit__(None, None, None)
-                except Exception:  # noqa: BLE001
-                    pass
-    return failure, raised.type
+                    await enqueue_run_trigger(bus, user_id=USER, session_id=session,
+                                              agent_id=client.agent_id)
+    return raised.type
 
 
-async def test_redis_going_away_mid_run(provider, exporter, detector, caplog):
-    """The app stops reading the agent's stream when publishing an event
-    fails: the agent's span ends then, marked closed early (the agent itself
-    did not fail), and nothing stays open."""
-    bare = await _run_while_redis_dies(provider)
+async def test_redis_going_away_mid_run(provider, exporter, detector, model, tmp_path, caplog):
+    """Publishing the run's next event fails: ChatService stops reading the
+    agent's stream (logs and swallows the error); the agent's span ends then,
+    marked closed early, and nothing stays open. The host sees the same as
+    uninstrumented."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    bare = await _run_while_redis_dies(provider, model, tmp_path / "bare")
+    bare_failures = _run_failures(caplog)
+    caplog.clear()
     with _instrumented(provider):
-        traced = await _run_while_redis_dies(provider)
+        traced = await _run_while_redis_dies(provider, model, tmp_path / "traced")
     await asyncio.sleep(0.1)  # the abandoned reply stream is closed by the loop
 
-    # The run fails publishing its next event, the next submission fails to
-    # push: the same exceptions as uninstrumented.
-    assert traced == bare == (RedisConnectionError, RedisConnectionError)
+    assert traced == bare == RedisConnectionError
+    assert _run_failures(caplog) == bare_failures == [RedisConnectionError]
     spans = exporter.get_finished_spans()
     agent, = [s for s in spans if s.name == "invoke_agent helper"]
-    submit = next(s for s in spans if s.context.span_id == agent.parent.span_id)
-    assert submit.name == SUBMIT
-    assert_tree([s for s in spans if s.context.trace_id == agent.context.trace_id], f"""
-        {SUBMIT} {{status=UNSET}}
-          invoke_agent helper {{agents.stream.closed_early=true, status=UNSET}}
-            react step {{status=UNSET}}
-              chat scripted-model {{status=UNSET}}
-              execute_tool wait_a_while {{status=UNSET}}
+    assert_tree(_by_trace(spans, agent), """
+        deliver {status=UNSET}
+          invoke_agent helper {agents.stream.closed_early=true, status=UNSET}
+            react step {status=UNSET}
+              chat gpt-4o-mini {status=UNSET}
+              execute_tool wait_a_while {status=UNSET}
     """)
     detector.assert_all_ended()
     assert "opentelemetry-instrumentation-agents failed" not in caplog.text
+
+
+def _run_failures(caplog) -> list[type]:
+    return [r.exc_info[0] for r in caplog.records
+            if r.getMessage().startswith("ChatService.run failed") and r.exc_info]
