@@ -22,6 +22,7 @@ from .support import make_agent
 
 
 def _patched():
+    import litellm
     from openai.resources.chat.completions.completions import AsyncCompletions, Completions
     from praisonaiagents.agent.agent import Agent
     from praisonaiagents.agent.chat_mixin import ChatMixin
@@ -30,6 +31,7 @@ def _patched():
     from praisonaiagents.agents.agents import AgentTeam
     from praisonaiagents.knowledge.knowledge import Knowledge
     from praisonaiagents.lite import LiteAgent
+    from praisonaiagents.llm.llm import LLM
     from praisonaiagents.llm.openai_client import OpenAIClient
     from praisonaiagents.memory.file_memory import FileMemory
     from praisonaiagents.task.task import Task
@@ -45,6 +47,10 @@ def _patched():
         (OpenAIClient, "achat_completion_with_tools"),
         (OpenAIClient, "chat_completion_with_tools"),
         (Completions, "create"), (AsyncCompletions, "create"),
+        (LLM, "_completion_with_retry"), (LLM, "_acompletion_with_retry"),
+        (LLM, "_call_responses_api"), (LLM, "_call_responses_api_async"),
+        (LLM, "_stream_responses_api"), (LLM, "_stream_responses_api_async"),
+        (litellm, "responses"), (litellm, "aresponses"),
         (AgentTeam, "start"), (AgentTeam, "astart"),
         (LiteAgent, "chat"), (LiteAgent, "execute_tool"),
         (AgentFlow, "run"), (AgentFlow, "_normalize_single_step"),

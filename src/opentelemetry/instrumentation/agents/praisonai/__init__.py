@@ -8,7 +8,8 @@ Usage::
 
 Traces `Agent.chat` / `achat` (and so `run`, `start`, `arun`, `astart`),
 `start(stream=True)`, the OpenAI-native tool loop's model and tool calls,
-the LiteLLM-based `LLM` class's model calls,
+the LiteLLM-based `LLM` class's model calls (chat completions and the
+Responses API),
 `AgentTeam.start` / `astart` (every process), `AgentFlow.run` (the
 workflow API: `Workflow`, `Pipeline`), guardrail checks of agents and tasks,
 `Knowledge.search`, `FileMemory.search` and `LiteAgent.chat`; MCP tools
@@ -51,6 +52,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             _mcp,
             _memory,
             _models,
+            _responses,
             _teams,
             _tools,
             _tty,
@@ -89,6 +91,18 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
                          _litellm.completion_wrapper(handler))
             patcher.wrap(module, "LLM._acompletion_with_retry",
                          _litellm.acompletion_wrapper(handler))
+            # Models PraisonAI sends to the Responses API (`gpt-4o*`, `o*`).
+            patcher.wrap(module, "LLM._call_responses_api", _responses.call_wrapper(handler))
+            patcher.wrap(module, "LLM._call_responses_api_async",
+                         _responses.acall_wrapper(handler))
+            patcher.wrap(module, "LLM._stream_responses_api", _responses.stream_wrapper(handler))
+            patcher.wrap(module, "LLM._stream_responses_api_async",
+                         _responses.astream_wrapper(handler))
+
+        def litellm_module(module: ModuleType) -> None:
+            # Only to time a streamed Responses call's events (see `_responses`).
+            patcher.wrap(module, "responses", _responses.litellm_responses_wrapper)
+            patcher.wrap(module, "aresponses", _responses.litellm_aresponses_wrapper)
 
         def openai_sdk(module: ModuleType) -> None:
             patcher.wrap(module, "Completions.create", _models.sdk_create_wrapper(handler, False))
@@ -133,6 +147,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.agent.tool_execution", tool_execution)
         patcher.on_import("praisonaiagents.llm.openai_client", openai_client)
         patcher.on_import("praisonaiagents.llm.llm", litellm_path)
+        patcher.on_import("litellm", litellm_module)
         patcher.on_import("praisonaiagents.agents.agents", teams)
         patcher.on_import("praisonaiagents.lite", lite)
         patcher.on_import("praisonaiagents.workflows.workflows", flows)

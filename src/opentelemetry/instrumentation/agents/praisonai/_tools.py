@@ -49,7 +49,10 @@ def description(name: Any) -> str | None:
     if not isinstance(name, str) or not isinstance(offered, list):
         return None
     for tool in offered:
-        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(tool, dict):
+            continue
+        # Chat completions nest the function; the Responses API does not.
+        function = tool.get("function", tool)
         if isinstance(function, dict) and function.get("name") == name:
             found = function.get("description")
             return found if isinstance(found, str) else None
