@@ -12,6 +12,7 @@ The JSON message shape itself (roles, typed parts) is built by
 from __future__ import annotations
 
 import json
+import json.encoder
 import logging
 import os
 from collections.abc import Callable
@@ -250,11 +251,43 @@ def to_json(value: Any, limit: int | None = None) -> str:
     return truncate(text, limit)
 
 
-# The encoder `json.dumps` would build for these options, built once: a long
-# history is encoded one message at a time, and building an encoder per call
-# cost as much as the encoding itself. It keeps no state between calls.
-_dumps = json.JSONEncoder(default=_fallback, ensure_ascii=False,
-                          separators=(",", ":")).encode
+def _make_dumps() -> Callable[[Any], str]:
+    """`json.dumps(value, default=_fallback, ensure_ascii=False, separators=(",", ":"))`,
+    made once.
+
+    A long history is encoded one message at a time, and `json.dumps` spends
+    as long in Python around json's C encoder as the encoder itself: where the
+    interpreter has that encoder, it is made here for each value (with its own
+    circular-reference memo, as `json.dumps` makes it) and called directly.
+    Used only if it gives the text `JSONEncoder` gives.
+    """
+    encode = json.JSONEncoder(default=_fallback, ensure_ascii=False,
+                              separators=(",", ":")).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encode
+    join, escape = "".join, json.encoder.encode_basestring
+
+    def dumps(value: Any) -> str:
+        return join(make({}, _fallback, escape, None, ":", ",", False, False, True)(value, 0))
+
+    try:
+        probe = {"text": "\u00e9\"\n\ud800", "n": [1, 2.5, -0.0, None, True, 1e300],
+                 "nan": float("nan"), "bytes": b"ab", 3: ("t",)}
+        cyclic: list[Any] = []
+        cyclic.append(cyclic)
+        if dumps(probe) != encode(probe) or dumps("x") != encode("x"):
+            return encode
+        try:
+            dumps(cyclic)
+        except ValueError:  # the memo works: a cycle is found, not recursed into
+            return dumps
+    except Exception:  # noqa: BLE001 - another interpreter's encoder: the plain one
+        pass
+    return encode
+
+
+_dumps = _make_dumps()
 
 
 def _bounded_list(items: Any, limit: int) -> str:
