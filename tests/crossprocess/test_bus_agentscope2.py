@@ -51,22 +51,26 @@ POST /chat/ {http.route=/chat/}
         chat gpt-4o-mini
   fastapi.serialization
 """
-RESUME_TREE = """
-POST /chat/ {http.route=/chat/}
+QUEUE = "agentscope:wakeups"
+PROCESS = f"process {QUEUE} {{{{messaging.operation.type=process, messaging.operation.name=process, messaging.destination.name={QUEUE}, messaging.system={{system}}}}}}"
+RESUME_TREE = f"""
+POST /chat/ {{{{http.route=/chat/}}}}
   fastapi.dependencies
   fastapi.endpoint
-    invoke_agent helper {agents.agent.resumed_with=user_confirmation, agents.agent.finish_reason=completed}
-      react step
-        execute_tool delete_file
-      react step
-        chat gpt-4o-mini
+    {PROCESS}
+      invoke_agent helper {{{{agents.agent.resumed_with=user_confirmation, agents.agent.finish_reason=completed}}}}
+        react step
+          execute_tool delete_file
+        react step
+          chat gpt-4o-mini
   fastapi.serialization
 """
-RUN_TREE = """
-{root}
-  invoke_agent helper {{agents.runtime=agentscope}}
-    react step
-      chat gpt-4o-mini
+RUN_TREE = f"""
+{{root}}
+  {PROCESS}
+    invoke_agent helper {{{{agents.runtime=agentscope}}}}
+      react step
+        chat gpt-4o-mini
 """
 
 
@@ -99,6 +103,25 @@ async def _app(provider, model, redis_port: int, bus, tmp_path):
         yield app, client
 
 
+async def _settled(app, *sessions: str) -> None:
+    """Until the app's runs of `sessions` are over (they persist after the
+    reply ends), so stopping the app does not cancel them."""
+    registry = app.state.agentscope.state.chat_run_registry
+    for session in sessions:
+        run = registry.get(session)
+        if run is not None:
+            await asyncio.wait_for(asyncio.shield(run), 20)
+
+
+def _processes_ok(spans) -> None:
+    """Every run's process span ended without an error (a run cancelled by
+    the app's shutdown would end in one)."""
+    processes = [s for s in spans if s.name == f"process {QUEUE}"]
+    assert processes
+    assert all(s.kind is SpanKind.CONSUMER and "error.type" not in s.attributes
+               for s in processes)
+
+
 def _by_trace(spans, root):
     return [s for s in spans if s.context.trace_id == root.context.trace_id]
 
@@ -114,20 +137,25 @@ async def test_hitl_resume_runs_under_the_resume_request(provider, exporter, det
     dispatcher (started with the app, outside any request) runs it under
     that request's spans."""
     with _instrumented(provider):
-        async with _app(provider, model, redis[0], InMemoryMessageBus(), tmp_path) as (_, client):
+        async with _app(provider, model, redis[0], InMemoryMessageBus(), tmp_path) as (app, client):
             session = await client.session("s1")
             async with client.events(session) as events:
                 await client.chat(session, "delete /tmp/a [conv:confirm]")
                 pause = await events.until("REQUIRE_USER_CONFIRM")
                 await client.confirm(session, pause)
                 end = await events.until("REPLY_END")
+            await _settled(app, session)
     assert end["finished_reason"] == "completed"
 
     spans = exporter.get_finished_spans()
     first, resume = _roots(spans, "POST /chat/")
     assert_tree(_by_trace(spans, first), FIRST_TREE)
-    tree = assert_tree(_by_trace(spans, resume), RESUME_TREE)
+    tree = assert_tree(_by_trace(spans, resume), RESUME_TREE.format(system="agentscope"))
     assert tree.span.kind is SpanKind.SERVER
+    process = tree.children[1].children[0].span
+    assert process.kind is SpanKind.CONSUMER
+    assert process.attributes["messaging.message.id"]
+    _processes_ok(spans)
     detector.assert_all_ended()
 
 
@@ -152,18 +180,20 @@ async def test_runs_of_two_triggers_keep_their_own_traces(provider, exporter, de
                                                           redis, tmp_path):
     bus = InMemoryMessageBus()
     with _instrumented(provider):
-        async with _app(provider, model, redis[0], bus, tmp_path) as (_, client):
+        async with _app(provider, model, redis[0], bus, tmp_path) as (app, client):
             s1, s2 = await client.session("s1"), await client.session("s2")
             async with client.events(s1) as one, client.events(s2) as two:
                 await _push_under(provider, bus, [("first", _trigger(s1, client.agent_id)),
                                                   ("second", _trigger(s2, client.agent_id))])
                 await one.until("REPLY_END")
                 await two.until("REPLY_END")
+            await _settled(app, s1, s2)
 
     spans = exporter.get_finished_spans()
     for name in ("first", "second"):
         root, = _roots(spans, name)
-        assert_tree(_by_trace(spans, root), RUN_TREE.format(root=name))
+        assert_tree(_by_trace(spans, root), RUN_TREE.format(root=name, system="agentscope"))
+    _processes_ok(spans)
     detector.assert_all_ended()
 
 
@@ -173,7 +203,7 @@ async def test_malformed_trigger_between_does_not_shift_contexts(provider, expor
     entries after it still run in their own submitter's context."""
     bus = InMemoryMessageBus()
     with _instrumented(provider):
-        async with _app(provider, model, redis[0], bus, tmp_path) as (_, client):
+        async with _app(provider, model, redis[0], bus, tmp_path) as (app, client):
             s1, s2 = await client.session("s1"), await client.session("s2")
             key, malformed = _trigger("s9", client.agent_id)
             del malformed["user_id"]
@@ -183,35 +213,41 @@ async def test_malformed_trigger_between_does_not_shift_contexts(provider, expor
                     ("second", _trigger(s2, client.agent_id))])
                 await one.until("REPLY_END")
                 await two.until("REPLY_END")
+            await _settled(app, s1, s2)
 
     spans = exporter.get_finished_spans()
     for name in ("first", "second"):
         root, = _roots(spans, name)
-        assert_tree(_by_trace(spans, root), RUN_TREE.format(root=name))
+        assert_tree(_by_trace(spans, root), RUN_TREE.format(root=name, system="agentscope"))
     root, = _roots(spans, "malformed")
     assert_tree(_by_trace(spans, root), "malformed")
+    _processes_ok(spans)
     detector.assert_all_ended()
 
 
 async def test_trigger_without_a_span_is_a_trace_of_its_own(provider, exporter, detector, model,
                                                             redis, tmp_path):
-    """No span current where the run is submitted: nothing is added, the run
-    is a trace of its own."""
+    """No span current where the run is submitted: nothing is added to the
+    trigger, and its process span is the root of a trace of its own."""
     bus = InMemoryMessageBus()
     with _instrumented(provider):
-        async with _app(provider, model, redis[0], bus, tmp_path) as (_, client):
+        async with _app(provider, model, redis[0], bus, tmp_path) as (app, client):
             session = await client.session("s1")
             async with client.events(session) as events:
                 await enqueue_run_trigger(bus, user_id=USER, session_id=session,
                                           agent_id=client.agent_id, kind="message",
                                           inputs=UserMsg(name="user", content="hi"))
                 await events.until("REPLY_END")
-    root, = _roots(exporter.get_finished_spans(), "invoke_agent helper")
-    assert_tree(_by_trace(exporter.get_finished_spans(), root), """
-        invoke_agent helper
-          react step
-            chat gpt-4o-mini
+            await _settled(app, session)
+    spans = exporter.get_finished_spans()
+    root, = _roots(spans, f"process {QUEUE}")
+    assert_tree(_by_trace(spans, root), f"""
+        process {QUEUE}
+          invoke_agent helper
+            react step
+              chat gpt-4o-mini
     """)
+    _processes_ok(spans)
     detector.assert_all_ended()
 
 
@@ -243,17 +279,18 @@ async def test_redis_hitl_resume_across_processes(host_provider, receiver, detec
                     propagate.inject(headers)
                     await client.confirm(session, pause, headers)
                 await events.until("REPLY_END")
-        spans = receiver.wait_for(lambda got: any(
-            s.name == "invoke_agent helper" and s.attributes.get("agents.agent.resumed_with")
-            for s in got) and any(s.name == "confirm" for s in got))
+        # The process span ends last (the run persists its state after the reply).
+        spans = receiver.wait_for(lambda got: any(s.name == f"process {QUEUE}" for s in got)
+                                  and any(s.name == "confirm" for s in got))
 
     root, = _roots(spans, "confirm")
     resume = _by_trace(spans, root)
     tree = assert_tree(resume, "confirm\n" + "\n".join(
-        "  " + line for line in RESUME_TREE.strip().splitlines()))
+        "  " + line for line in RESUME_TREE.format(system="redis").strip().splitlines()))
     assert tree.span.resource.attributes["service.name"] != "agentscope-worker"
     assert {s.resource.attributes["service.name"] for s in resume if s is not root} == {
         "agentscope-worker"}
+    _processes_ok(spans)
     detector.assert_all_ended()
 
 
@@ -274,13 +311,14 @@ async def test_redis_trigger_from_another_process(host_provider, receiver, detec
                                               agent_id=client.agent_id, kind="message",
                                               inputs=UserMsg(name="user", content="hello"))
                 await events.until("REPLY_END")
-        spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent helper" for s in got)
+        spans = receiver.wait_for(lambda got: any(s.name == f"process {QUEUE}" for s in got)
                                   and any(s.name == "deliver" for s in got))
 
     root, = _roots(spans, "deliver")
-    tree = assert_tree(_by_trace(spans, root), RUN_TREE.format(root="deliver"))
+    tree = assert_tree(_by_trace(spans, root), RUN_TREE.format(root="deliver", system="redis"))
     assert tree.span.resource.attributes["service.name"] != "agentscope-worker"
     assert tree.children[0].span.resource.attributes["service.name"] == "agentscope-worker"
+    _processes_ok(spans)
     detector.assert_all_ended()
 
 
@@ -319,8 +357,9 @@ async def _run_while_redis_dies(provider, model, tmp_path):
 async def test_redis_going_away_mid_run(provider, exporter, detector, model, tmp_path, caplog):
     """Publishing the run's next event fails: ChatService stops reading the
     agent's stream (logs and swallows the error); the agent's span ends then,
-    marked closed early, and nothing stays open. The host sees the same as
-    uninstrumented."""
+    marked closed early (the agent itself did not fail), the run's process
+    span ends with the Redis error, and nothing stays open. The host sees the
+    same as uninstrumented."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     bare = await _run_while_redis_dies(provider, model, tmp_path / "bare")
@@ -334,12 +373,13 @@ async def test_redis_going_away_mid_run(provider, exporter, detector, model, tmp
     assert _run_failures(caplog) == bare_failures == [RedisConnectionError]
     spans = exporter.get_finished_spans()
     agent, = [s for s in spans if s.name == "invoke_agent helper"]
-    assert_tree(_by_trace(spans, agent), """
-        deliver {status=UNSET}
-          invoke_agent helper {agents.stream.closed_early=true, status=UNSET}
-            react step {status=UNSET}
-              chat gpt-4o-mini {status=UNSET}
-              execute_tool wait_a_while {status=UNSET}
+    assert_tree(_by_trace(spans, agent), f"""
+        deliver {{status=UNSET}}
+          process {QUEUE} {{messaging.system=redis, error.type=redis.exceptions.ConnectionError, status=ERROR}}
+            invoke_agent helper {{agents.stream.closed_early=true, status=UNSET}}
+              react step {{status=UNSET}}
+                chat gpt-4o-mini {{status=UNSET}}
+                execute_tool wait_a_while {{status=UNSET}}
     """)
     detector.assert_all_ended()
     assert "opentelemetry-instrumentation-agents failed" not in caplog.text

@@ -20,6 +20,7 @@ from ._operations.embeddings import EmbeddingsOperations
 from ._operations.guardrail import GuardrailOperations
 from ._operations.hitl import HitlOperations
 from ._operations.mcp import MCPOperations
+from ._operations.messaging import MessagingOperations
 from ._operations.remote import RemoteAgentOperations
 from ._operations.retrieval import RetrievalOperations
 from ._operations.tool import ToolOperations
@@ -31,5 +32,5 @@ __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "TelemetryHandler"]
 class TelemetryHandler(AgentOperations, HitlOperations, CompressionOperations,
                        EmbeddingsOperations, RetrievalOperations, ChatOperations,
                        ToolOperations, WorkflowOperations, MCPOperations,
-                       RemoteAgentOperations, GuardrailOperations):
+                       RemoteAgentOperations, GuardrailOperations, MessagingOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

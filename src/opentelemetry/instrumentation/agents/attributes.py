@@ -202,3 +202,18 @@ METRIC_MCP_SERVER_DURATION = _mcp_metrics.MCP_SERVER_OPERATION_DURATION
 """Histogram, ``s``: duration of each MCP request the server handled."""
 MCP_TOOL_ERROR = "tool_error"
 """`error.type` of a tool call whose result says ``isError`` (the MCP conventions' value)."""
+
+# Across processes: a run handed over through a message bus (the OpenTelemetry
+# messaging semantic conventions, CONSUMER side).
+from opentelemetry.semconv._incubating.attributes import (  # noqa: E402
+    messaging_attributes as _messaging,
+)
+
+MESSAGING_SYSTEM = _messaging.MESSAGING_SYSTEM
+MESSAGING_OPERATION_TYPE = _messaging.MESSAGING_OPERATION_TYPE
+MESSAGING_OPERATION_NAME = _messaging.MESSAGING_OPERATION_NAME
+MESSAGING_DESTINATION_NAME = _messaging.MESSAGING_DESTINATION_NAME
+MESSAGING_MESSAGE_ID = _messaging.MESSAGING_MESSAGE_ID
+MESSAGING_OPERATION_PROCESS = _messaging.MessagingOperationTypeValues.PROCESS.value
+MESSAGING_SYSTEM_REDIS = "redis"
+"""`messaging.system` of a Redis-backed bus (no value of the conventions names Redis)."""
