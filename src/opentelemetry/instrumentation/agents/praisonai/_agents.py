@@ -20,6 +20,7 @@ from .._safety import report
 from .._streams import trace_sync_stream
 from . import _guardrails, _messages, _tty
 from ._state import Turn
+from ._wrapping import acall_in, call_in
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -118,14 +119,8 @@ def chat_wrapper(handler: TelemetryHandler):
             turn = begin(handler, instance, _prompt(args, kwargs))
             if turn is None:
                 return wrapped(*args, **kwargs)
-            token = _attach(turn.context)
-            try:
-                result = wrapped(*args, **kwargs)
-            except BaseException as exc:
-                _detach(token)
-                end(handler, turn, error=exc)
-                raise
-            _detach(token)
+            result = call_in(turn.context, lambda exc: end(handler, turn, error=exc), wrapped,
+                             args, kwargs)
             end(handler, turn, result)
             return result
         finally:
@@ -140,14 +135,8 @@ def achat_wrapper(handler: TelemetryHandler):
         turn = begin(handler, instance, _prompt(args, kwargs))
         if turn is None:
             return await wrapped(*args, **kwargs)
-        token = _attach(turn.context)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            end(handler, turn, error=exc)
-            raise
-        _detach(token)
+        result = await acall_in(turn.context, lambda exc: end(handler, turn, error=exc),
+                                wrapped, args, kwargs)
         end(handler, turn, result)
         return result
 

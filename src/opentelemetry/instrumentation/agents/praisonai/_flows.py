@@ -30,16 +30,12 @@ from typing import Any
 
 import wrapt
 
-from opentelemetry import context as otel_context
-
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._safety import report
-from ._guardrails import _guardrail_name
+from ._guardrails import _guardrail_name, guardrail_failed
 from ._teams import _members
-
-_attach = otel_context.attach
-_detach = otel_context.detach
+from ._wrapping import call_in, fail_with
 
 
 def _start(handler: TelemetryHandler, flow: Any) -> Any:
@@ -74,14 +70,8 @@ def run_wrapper(handler: TelemetryHandler):
         inv = _start(handler, instance)
         if inv is None:
             return wrapped(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_workflow(inv, error=exc)
-            raise
-        _detach(token)
+        result = call_in(inv.context, fail_with(handler.finish_workflow, inv), wrapped, args,
+                         kwargs)
         handler.finish_workflow(inv, error_type=_failed(result))
         return result
 
@@ -124,14 +114,7 @@ def _traced_check(handler: TelemetryHandler, step: Any, guardrail: Any) -> Any:
                                       agent_name=agent)
         if inv is None:
             return guardrail(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            verdict = guardrail(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_guardrail(inv, passed=None, error=exc)
-            raise
-        _detach(token)
+        verdict = call_in(inv.context, guardrail_failed(handler, inv), guardrail, args, kwargs)
         try:
             # PraisonAI unpacks `(is_valid, feedback)`.
             passed = feedback = None

@@ -23,16 +23,13 @@ PraisonAI's message as the feedback under content capture.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-
-from opentelemetry import context as otel_context
 
 from .._handler import TelemetryHandler
 from .._invocations import current_frame
 from .._safety import report
-
-_attach = otel_context.attach
-_detach = otel_context.detach
+from ._wrapping import call_in
 
 # Working notes on the agent frame: checks made so far in this invocation,
 # and whether the last one rejected (read by `_agents.end`).
@@ -66,15 +63,13 @@ def _agent_attempt(agent: Any) -> int | None:
     return checks
 
 
+def guardrail_failed(handler: TelemetryHandler, inv: Any) -> Callable[[BaseException], object]:
+    """The `on_error` of a check: a guardrail that raised gave no verdict."""
+    return lambda exc: handler.finish_guardrail(inv, passed=None, error=exc)
+
+
 def _run(handler: TelemetryHandler, inv: Any, wrapped: Any, args: Any, kwargs: Any) -> Any:
-    token = _attach(inv.context)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        _detach(token)
-        handler.finish_guardrail(inv, passed=None, error=exc)
-        raise
-    _detach(token)
+    result = call_in(inv.context, guardrail_failed(handler, inv), wrapped, args, kwargs)
     try:
         passed = getattr(result, "success", None)
         handler.finish_guardrail(inv, passed=passed if isinstance(passed, bool) else None,

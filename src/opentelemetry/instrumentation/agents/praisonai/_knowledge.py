@@ -14,13 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from .._handler import TelemetryHandler
 from .._safety import report
-
-_attach = otel_context.attach
-_detach = otel_context.detach
+from ._wrapping import call_in, fail_with
 
 
 def _data_source(knowledge: Any) -> str | None:
@@ -78,14 +74,8 @@ def traced(handler: TelemetryHandler, data_source: Any, query: Any, top_k: Any,
         report("praisonai retrieval start")
     if inv is None:
         return wrapped(*args, **kwargs)
-    token = _attach(inv.context)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        _detach(token)
-        handler.finish_retrieval(inv, error=exc)
-        raise
-    _detach(token)
+    result = call_in(inv.context, fail_with(handler.finish_retrieval, inv), wrapped, args,
+                     kwargs)
     try:
         items = _items(result)
         documents = None

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .. import attributes as A
@@ -21,9 +20,8 @@ from .._handler import TelemetryHandler
 from .._invocations import current_frame
 from .._safety import report
 from . import _messages
+from ._wrapping import call_in, fail_with
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_current_span = trace.get_current_span
 
 
@@ -41,14 +39,8 @@ def chat_wrapper(handler: TelemetryHandler):
                 report("praisonai LiteAgent start")
         if frame is None:
             return wrapped(*args, **kwargs)
-        token = _attach(frame.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_agent(frame, error=exc)
-            raise
-        _detach(token)
+        result = call_in(frame.context, fail_with(handler.finish_agent, frame), wrapped, args,
+                         kwargs)
         frame.finish_reason = "completed"
         handler.finish_agent(
             frame, output_value=_messages.assistant_text(result) if handler.capture_content
@@ -72,14 +64,7 @@ def _traced_llm_fn(handler: TelemetryHandler, fn: Callable[..., Any], frame: Any
             report("praisonai LiteAgent llm_fn start")
         if inv is None:
             return fn(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_chat(inv, error=exc)
-            raise
-        _detach(token)
+        result = call_in(inv.context, fail_with(handler.finish_chat, inv), fn, args, kwargs)
         handler.finish_chat(
             inv, step_finish_reason=A.FINISH_STOP,
             output_messages=_messages.assistant_text(result) if handler.capture_content
@@ -134,14 +119,7 @@ def execute_tool_wrapper(handler: TelemetryHandler):
                 if handler.capture_content else None)
         if inv is None:
             return wrapped(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_tool(inv, error=exc)
-            raise
-        _detach(token)
+        result = call_in(inv.context, fail_with(handler.finish_tool, inv), wrapped, args, kwargs)
         failed = getattr(result, "success", True) is False
         handler.finish_tool(
             inv, error_type=(inv.error_type or "tool_error") if failed else None,

@@ -30,20 +30,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry import context as otel_context
-
-from .. import _genai_messages as M
 from .. import _request, _usage
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._safety import report
 from .._streams import trace_async_stream, trace_sync_stream
 from . import _messages
-from ._models import _Call
-from ._state import direct_turn
-
-_attach = otel_context.attach
-_detach = otel_context.detach
+from ._models import NO_MESSAGES, _Call, next_round, start_call
+from ._wrapping import acall_in, call_in
 
 # LiteLLM provider ids to `gen_ai.provider.name` values; others pass as they are.
 _PROVIDERS = {
@@ -103,23 +97,16 @@ def _start(handler: TelemetryHandler, params: dict) -> _Call | None:
         return None
     try:
         tools = params.get("tools")
-        turn = direct_turn()
-        if turn is not None:
-            handler.start_step(turn.frame)
-            turn.loop_calls += 1
-            turn.offered = tools
+        turn = next_round(handler, tools)
         model, provider = resolve(params)
-        inputs = system = definitions = None
-        if handler.capture_content:
-            inputs, system = _messages.request(params.get("messages"))
-            definitions = M.tool_definitions(tools)
-        address, port = _request.server(params.get("api_base") or params.get("base_url"))
-        inv = handler.start_chat(
-            request_model=model, provider=provider, stream=bool(params.get("stream")),
-            input_messages=inputs, system_instructions=system,
-            request=_request.from_kwargs(params), server_address=address,
-            server_port=port, tool_definitions=definitions)
-        return _Call(handler, inv, turn, False) if inv is not None else None
+        return start_call(
+            handler, turn, False, model=model, provider=provider,
+            stream=bool(params.get("stream")),
+            messages=_messages.request(params.get("messages")) if handler.capture_content
+            else NO_MESSAGES,
+            request=params,
+            server=_request.server(params.get("api_base") or params.get("base_url")),
+            tools=tools)
     except Exception:  # noqa: BLE001
         report("praisonai litellm call start")
         return None
@@ -208,15 +195,7 @@ def completion_wrapper(handler: TelemetryHandler):
         call = _start(handler, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
-        token = _attach(call.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            call.failed(exc)
-            raise
-        _detach(token)
-        return _outcome(call, result, False)
+        return _outcome(call, call_in(call.context, call.failed, wrapped, args, kwargs), False)
     return wrapper
 
 
@@ -226,13 +205,6 @@ def acompletion_wrapper(handler: TelemetryHandler):
         call = _start(handler, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
-        token = _attach(call.context)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            call.failed(exc)
-            raise
-        _detach(token)
+        result = await acall_in(call.context, call.failed, wrapped, args, kwargs)
         return _outcome(call, result, True)
     return wrapper

@@ -41,6 +41,7 @@ from .._safety import error_type as _error_type
 from .._safety import report
 from . import _chunks, _messages
 from ._state import Turn, direct_turn
+from ._wrapping import acall_in, call_in
 
 _PROVIDER = "openai"
 _DEFAULT_MODEL = "gpt-4o-mini"  # OpenAIClient's own default for `model`
@@ -50,10 +51,12 @@ _DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Around a call that swallows failures: where the SDK call inside notes its error.
 WATCH_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.watch")
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_current = otel_context.get_current
 _get_value = otel_context.get_value
+
+
+# (inputs, system instructions) when content is not captured.
+NO_MESSAGES: tuple[Any, Any] = (None, None)
 
 
 def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) -> Any:
@@ -138,28 +141,45 @@ class _Call:
         return result
 
 
+def next_round(handler: TelemetryHandler, tools: Any) -> Turn | None:
+    """The turn a model call made right inside the agent span is a round of,
+    its next `react step` opened; None for a call made anywhere else."""
+    turn = direct_turn()
+    if turn is not None:
+        handler.start_step(turn.frame)
+        turn.loop_calls += 1
+        turn.offered = tools
+    return turn
+
+
+def start_call(handler: TelemetryHandler, turn: Turn | None, watch: bool, *,
+               model: str | None, provider: str | None, stream: bool,
+               messages: tuple[Any, Any], request: dict[str, Any] | None,
+               server: tuple[str | None, int | None], tools: Any) -> _Call | None:
+    """The chat span of one model call; `messages` are its (inputs, system
+    instructions), read only under content capture."""
+    inputs, system = messages
+    inv = handler.start_chat(
+        request_model=model, provider=provider, stream=stream, input_messages=inputs,
+        system_instructions=system, request=_request.from_kwargs(request),
+        server_address=server[0], server_port=server[1],
+        tool_definitions=M.tool_definitions(tools) if handler.capture_content else None)
+    return _Call(handler, inv, turn, watch) if inv is not None else None
+
+
 def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
            watch: bool = False, *, request: dict[str, Any] | None = None,
            base_url: Any = None, tools: Any = None) -> _Call | None:
     if not handler.enabled:
         return None
     try:
-        turn = direct_turn()
-        if turn is not None:
-            handler.start_step(turn.frame)
-            turn.loop_calls += 1
-            turn.offered = tools
-        inputs = system = definitions = None
-        if handler.capture_content:
-            inputs, system = _messages.request(messages)
-            definitions = M.tool_definitions(tools)
-        address, port = _request.server(base_url or _DEFAULT_BASE_URL)
-        inv = handler.start_chat(
-            request_model=model if isinstance(model, str) else None, provider=_PROVIDER,
-            stream=stream, input_messages=inputs, system_instructions=system,
-            request=_request.from_kwargs(request), server_address=address,
-            server_port=port, tool_definitions=definitions)
-        return _Call(handler, inv, turn, watch) if inv is not None else None
+        turn = next_round(handler, tools)
+        return start_call(
+            handler, turn, watch, model=model if isinstance(model, str) else None,
+            provider=_PROVIDER, stream=stream,
+            messages=_messages.request(messages) if handler.capture_content else NO_MESSAGES,
+            request=request, server=_request.server(base_url or _DEFAULT_BASE_URL),
+            tools=tools)
     except Exception:  # noqa: BLE001
         report("praisonai model call start")
         return None
@@ -168,29 +188,13 @@ def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
 def _traced_sync(call: _Call | None, wrapped, args, kwargs):
     if call is None:
         return wrapped(*args, **kwargs)
-    token = _attach(call.context)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        _detach(token)
-        call.failed(exc)
-        raise
-    _detach(token)
-    return call.outcome(result)
+    return call.outcome(call_in(call.context, call.failed, wrapped, args, kwargs))
 
 
 async def _traced_async(call: _Call | None, wrapped, args, kwargs):
     if call is None:
         return await wrapped(*args, **kwargs)
-    token = _attach(call.context)
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as exc:
-        _detach(token)
-        call.failed(exc)
-        raise
-    _detach(token)
-    return call.outcome(result)
+    return call.outcome(await acall_in(call.context, call.failed, wrapped, args, kwargs))
 
 
 # -- OpenAIClient -------------------------------------------------------------

@@ -46,11 +46,9 @@ from .._invocations import ChatInvocation
 from .._safety import report
 from . import _messages
 from ._litellm import resolve
-from ._models import _Call
-from ._state import direct_turn
+from ._models import NO_MESSAGES, _Call, next_round, start_call
+from ._wrapping import acall_in, call_in
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_value = otel_context.get_value
 
 # Inside a streamed call: the observer its `litellm.responses` stream reports to.
@@ -99,24 +97,13 @@ def _start(handler: TelemetryHandler, params: Any, stream: bool) -> _Call | None
         return None
     try:
         tools = params.get("tools")
-        turn = direct_turn()
-        if turn is not None:
-            handler.start_step(turn.frame)
-            turn.loop_calls += 1
-            turn.offered = tools
+        turn = next_round(handler, tools)
         model, provider = resolve(params)
-        inputs = system = definitions = None
-        if handler.capture_content:
-            inputs, system = M.lazy_openai_request(params.get("input"),
-                                                   params.get("instructions"))
-            definitions = M.tool_definitions(tools)
-        address, port = _server(params, provider)
-        inv = handler.start_chat(
-            request_model=model, provider=provider, stream=stream,
-            input_messages=inputs, system_instructions=system,
-            request=_request.from_kwargs(params), server_address=address,
-            server_port=port, tool_definitions=definitions)
-        return _Call(handler, inv, turn, False) if inv is not None else None
+        return start_call(
+            handler, turn, False, model=model, provider=provider, stream=stream,
+            messages=M.lazy_openai_request(params.get("input"), params.get("instructions"))
+            if handler.capture_content else NO_MESSAGES,
+            request=params, server=_server(params, provider), tools=tools)
     except Exception:  # noqa: BLE001
         report("praisonai responses call start")
         return None
@@ -166,14 +153,7 @@ def call_wrapper(handler: TelemetryHandler):
         call = _start(handler, kwargs, False)
         if call is None:
             return wrapped(*args, **kwargs)
-        token = _attach(call.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            call.failed(exc)
-            raise
-        _detach(token)
+        result = call_in(call.context, call.failed, wrapped, args, kwargs)
         _finish(call, result)
         return result
     return wrapper
@@ -185,14 +165,7 @@ def acall_wrapper(handler: TelemetryHandler):
         call = _start(handler, kwargs, False)
         if call is None:
             return await wrapped(*args, **kwargs)
-        token = _attach(call.context)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            call.failed(exc)
-            raise
-        _detach(token)
+        result = await acall_in(call.context, call.failed, wrapped, args, kwargs)
         _finish(call, result)
         return result
     return wrapper
@@ -237,14 +210,7 @@ def stream_wrapper(handler: TelemetryHandler):
         call, ctx = _stream_call(handler, args, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
-        token = _attach(ctx)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            call.failed(exc)
-            raise
-        _detach(token)
+        result = call_in(ctx, call.failed, wrapped, args, kwargs)
         _stream_result(call, result)
         return result
     return wrapper
@@ -256,14 +222,7 @@ def astream_wrapper(handler: TelemetryHandler):
         call, ctx = _stream_call(handler, args, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
-        token = _attach(ctx)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            call.failed(exc)
-            raise
-        _detach(token)
+        result = await acall_in(ctx, call.failed, wrapped, args, kwargs)
         _stream_result(call, result)
         return result
     return wrapper

@@ -24,11 +24,10 @@ from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import WorkflowInvocation
 from .._safety import report
+from ._wrapping import acall_in, call_in
 
 TEAM_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.team")
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_current = otel_context.get_current
 _get_value = otel_context.get_value
 _get_current_span = trace.get_current_span
@@ -89,14 +88,8 @@ def start_wrapper(handler: TelemetryHandler):
         if begun is None:
             return wrapped(*args, **kwargs)
         inv, ctx = begun
-        token = _attach(ctx)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            _end(handler, inv, instance, exc)
-            raise
-        _detach(token)
+        result = call_in(ctx, lambda exc: _end(handler, inv, instance, exc), wrapped, args,
+                         kwargs)
         _end(handler, inv, instance)
         return result
 
@@ -109,14 +102,8 @@ def astart_wrapper(handler: TelemetryHandler):
         if begun is None:
             return await wrapped(*args, **kwargs)
         inv, ctx = begun
-        token = _attach(ctx)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            _end(handler, inv, instance, exc)
-            raise
-        _detach(token)
+        result = await acall_in(ctx, lambda exc: _end(handler, inv, instance, exc), wrapped,
+                                args, kwargs)
         _end(handler, inv, instance)
         return result
 

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from .._handler import TelemetryHandler
 from .._invocations import ToolInvocation
 from .._safety import report
 from ._state import current_turn
-
-_attach = otel_context.attach
-_detach = otel_context.detach
+from ._wrapping import acall_in, call_in, fail_with
 
 # Markers PraisonAI puts in the error dicts it answers a tool call with.
 _ERROR_MARKERS = (
@@ -89,14 +85,7 @@ def execute_tool_wrapper(handler: TelemetryHandler):
         inv = _start(handler, args, kwargs)
         if inv is None:
             return wrapped(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_tool(inv, error=exc)
-            raise
-        _detach(token)
+        result = call_in(inv.context, fail_with(handler.finish_tool, inv), wrapped, args, kwargs)
         _finish(handler, inv, result)
         return result
 
@@ -108,14 +97,8 @@ def execute_tool_async_wrapper(handler: TelemetryHandler):
         inv = _start(handler, args, kwargs)
         if inv is None:
             return await wrapped(*args, **kwargs)
-        token = _attach(inv.context)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _detach(token)
-            handler.finish_tool(inv, error=exc)
-            raise
-        _detach(token)
+        result = await acall_in(inv.context, fail_with(handler.finish_tool, inv), wrapped,
+                                args, kwargs)
         _finish(handler, inv, result)
         return result
 
