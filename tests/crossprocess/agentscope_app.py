@@ -185,11 +185,15 @@ class Events:
     def __init__(self) -> None:
         self.queue: asyncio.Queue = asyncio.Queue()
 
-    async def until(self, kind: str, timeout: float = 20.0) -> dict:
-        """The next event of type `kind` (``REQUIRE_USER_CONFIRM``, ``REPLY_END``)."""
+    async def until(self, kind: str, seen: list[str] | None = None,
+                    timeout: float = 20.0) -> dict:
+        """The next event of type `kind` (``REQUIRE_USER_CONFIRM``, ``REPLY_END``);
+        the types of the events up to it are added to `seen`."""
         async def wait() -> dict:
             while True:
                 event = await self.queue.get()
+                if seen is not None:
+                    seen.append(event.get("type"))
                 if event.get("type") == kind:
                     return event
 

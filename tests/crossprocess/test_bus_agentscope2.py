@@ -131,21 +131,33 @@ def _roots(spans, name):
                   key=lambda s: s.start_time)
 
 
+async def _confirm_flow(provider, model, redis_port: int, workdir) -> list[str]:
+    """Chat, pause for the confirmation, confirm (the resume goes through the
+    bus), wait for the end; the session's event types, in order."""
+    async with _app(provider, model, redis_port, InMemoryMessageBus(), workdir) as (app, client):
+        session = await client.session("s1")
+        seen: list[str] = []
+        async with client.events(session) as events:
+            await client.chat(session, "delete /tmp/a [conv:confirm]")
+            pause = await events.until("REQUIRE_USER_CONFIRM", seen)
+            await client.confirm(session, pause)
+            end = await events.until("REPLY_END", seen)
+        await _settled(app, session)
+    assert end["finished_reason"] == "completed"
+    return seen
+
+
 async def test_hitl_resume_runs_under_the_resume_request(provider, exporter, detector, model,
                                                          redis, tmp_path):
     """``POST /chat`` with the user's confirmation enqueues the resume; the
     dispatcher (started with the app, outside any request) runs it under
-    that request's spans."""
+    that request's spans. The client sees the same events as uninstrumented."""
+    bare = await _confirm_flow(provider, model, redis[0], tmp_path / "bare")
+    exporter.clear()  # FastAPI's own spans of the bare run
     with _instrumented(provider):
-        async with _app(provider, model, redis[0], InMemoryMessageBus(), tmp_path) as (app, client):
-            session = await client.session("s1")
-            async with client.events(session) as events:
-                await client.chat(session, "delete /tmp/a [conv:confirm]")
-                pause = await events.until("REQUIRE_USER_CONFIRM")
-                await client.confirm(session, pause)
-                end = await events.until("REPLY_END")
-            await _settled(app, session)
-    assert end["finished_reason"] == "completed"
+        traced = await _confirm_flow(provider, model, redis[0], tmp_path / "traced")
+    assert traced == bare
+    assert "USER_CONFIRM_RESULT" in traced
 
     spans = exporter.get_finished_spans()
     first, resume = _roots(spans, "POST /chat/")
