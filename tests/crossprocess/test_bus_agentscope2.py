@@ -39,6 +39,8 @@ SCRIPT = {
     # Pauses for the user's confirmation of delete_file, then answers.
     "confirm": [tool_calls([ToolCall("delete_file", {"path": "/tmp/a"})]), text("Deleted it.")],
     "slow": [tool_calls([ToolCall("wait_a_while", {})]), text("Done.")],
+    # Two turns of one session.
+    "busy": [text("One."), text("Two.")],
 }
 DEFAULT = [text("Done.")]
 
@@ -200,6 +202,33 @@ async def test_runs_of_two_triggers_keep_their_own_traces(provider, exporter, de
                 await one.until("REPLY_END")
                 await two.until("REPLY_END")
             await _settled(app, s1, s2)
+
+    spans = exporter.get_finished_spans()
+    for name in ("first", "second"):
+        root, = _roots(spans, name)
+        assert_tree(_by_trace(spans, root), RUN_TREE.format(root=name, system="agentscope"))
+    _processes_ok(spans)
+    detector.assert_all_ended()
+
+
+async def test_a_busy_sessions_requeued_trigger_keeps_its_submitter(provider, exporter, detector,
+                                                                    model, redis, tmp_path):
+    """Two triggers for one session in one drain: the second finds the first's
+    run registered, and the dispatcher re-queues it (after a backoff, from a
+    task of its own). Its run is still under its own submitter, not under
+    the first run's process span."""
+    bus = InMemoryMessageBus()
+    with _instrumented(provider):
+        async with _app(provider, model, redis[0], bus, tmp_path) as (app, client):
+            session = await client.session("s1")
+            key, one = _trigger(session, client.agent_id)
+            two = {**one, "input": user_msg("again [conv:busy]")}
+            one = {**one, "input": user_msg("hello [conv:busy]")}
+            async with client.events(session) as events:
+                await _push_under(provider, bus, [("first", (key, one)), ("second", (key, two))])
+                await events.until("REPLY_END")
+                await events.until("REPLY_END")
+            await _settled(app, session)
 
     spans = exporter.get_finished_spans()
     for name in ("first", "second"):
@@ -400,3 +429,41 @@ async def test_redis_going_away_mid_run(provider, exporter, detector, model, tmp
 def _run_failures(caplog) -> list[type]:
     return [r.exc_info[0] for r in caplog.records
             if r.getMessage().startswith("ChatService.run failed") and r.exc_info]
+
+
+async def test_redis_going_away_mid_run_in_the_app_process(host_provider, receiver, model,
+                                                           tmp_path):
+    """The same across processes: the app process's process span, exported
+    after Redis is gone, ends with the Redis error; this process's next push
+    raises Redis's ConnectionError."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    tracer = host_provider.get_tracer("test")
+    with _instrumented(host_provider), redis_server() as (port, redis_process), \
+            _app_process(receiver, port, tmp_path) as url:
+        async with AppClient(url) as client, RedisMessageBus(host="127.0.0.1", port=port) as bus:
+            await client.setup(model.base_url)
+            session = await client.session("s1")
+            async with client.events(session) as events:
+                with tracer.start_as_current_span("deliver"):
+                    await enqueue_run_trigger(bus, user_id=USER, session_id=session,
+                                              agent_id=client.agent_id, kind="message",
+                                              inputs=UserMsg(name="user",
+                                                             content="wait [conv:slow]"))
+                await events.until("TOOL_CALL_END")  # the tool sleeps now
+            redis_process.kill()
+            with pytest.raises(RedisConnectionError):
+                await enqueue_run_trigger(bus, user_id=USER, session_id=session,
+                                          agent_id=client.agent_id)
+        spans = receiver.wait_for(lambda got: any(s.name == f"process {QUEUE}" for s in got)
+                                  and any(s.name == "deliver" for s in got))
+
+    root, = _roots(spans, "deliver")
+    assert_tree(_by_trace(spans, root), f"""
+        deliver
+          process {QUEUE} {{messaging.system=redis, error.type=redis.exceptions.ConnectionError}}
+            invoke_agent helper {{agents.stream.closed_early=true}}
+              react step
+                chat gpt-4o-mini
+                execute_tool wait_a_while
+    """)
