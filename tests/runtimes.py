@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
+
+import pytest
 
 
 def installed_major(distribution: str) -> int | None:
@@ -33,3 +36,22 @@ def drift_warnings(records: list[Any]) -> list[Any]:
 
     return [r for r in records
             if r.levelno == logging.WARNING and "is not in the installed version" in r.getMessage()]
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Fail (and remember) any name lookup beyond this machine: a runtime's
+    paths to a real provider (LiteLLM's model cost map, say) must not reach one.
+    Autouse in the test modules that import it."""
+    attempts: list[str] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in ("127.0.0.1", "localhost", b"127.0.0.1"):
+            attempts.append(str(host))
+            raise OSError(f"test network guard: no lookups of {host}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+    assert attempts == []

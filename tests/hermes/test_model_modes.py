@@ -9,8 +9,6 @@ call made when the iteration limit is hit.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
@@ -19,6 +17,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     text,
     tool_calls,
 )
+from tests.runtimes import loopback_only  # noqa: F401 - autouse fixture
 
 from .support import NUMBERS, add_numbers, tools
 
@@ -27,22 +26,6 @@ MODES = {
     "anthropic_messages": ("anthropic", "claude-sonnet-4-5", "anthropic", "anthropic"),
     "codex_responses": ("openai", "gpt-5-mini", "openai", "openai"),
 }
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    attempts: list[str] = []
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost"):
-            attempts.append(str(host))
-            raise OSError(f"test network guard: no lookups of {host}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield
-    assert attempts == []
 
 
 def mode_agent(server, mode: str, *, streaming: bool, max_iterations: int = 10):

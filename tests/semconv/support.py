@@ -19,6 +19,11 @@ CACHE_READ = "gen_ai.usage.cache_read.input_tokens"
 CACHE_CREATION = "gen_ai.usage.cache_creation.input_tokens"
 REASONING = "gen_ai.usage.reasoning.output_tokens"
 
+# What a details event repeats of its chat span's attributes, on every runtime.
+CALL_ATTRIBUTES = ("gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.id",
+                   "gen_ai.response.finish_reasons", "gen_ai.usage.input_tokens",
+                   "gen_ai.usage.output_tokens")
+
 
 def metrics(reader) -> dict[str, Any]:
     data = reader.get_metrics_data()
@@ -67,3 +72,36 @@ def assert_first_chunk_after(span, delay: float) -> float:
 
 def json_attr(span, key: str) -> Any:
     return json.loads(span.attributes[key])
+
+
+def assert_tool_round_events(log_exporter, chats: list[Any], mode: str, same: tuple[str, ...],
+                             *, tool: str, answer: str) -> list[dict[str, Any]]:
+    """The details events of a tool round (a call of `tool`, then `answer` with 5
+    cache-read tokens): one per chat span, tied to it, no body (everything is in
+    the attributes), with the span's `same` attributes and the content as
+    structured values, which the span has too only in SPAN_AND_EVENT. Returns
+    each event's attributes, for what a runtime checks beyond that."""
+    found = events(log_exporter)
+    assert len(found) == len(chats) == 2
+    every = []
+    for record, chat in zip(found, chats, strict=True):
+        assert record.event_name == EVENT
+        assert (record.trace_id, record.span_id) == (chat.context.trace_id,
+                                                     chat.context.span_id)
+        assert record.body is None
+        attrs = dict(record.attributes)
+        for key in same:
+            assert attrs[key] == chat.attributes[key], key
+        inputs = list(attrs["gen_ai.input.messages"])
+        assert inputs[0]["role"] == "user"
+        (output,) = attrs["gen_ai.output.messages"]
+        assert output["role"] == "assistant"
+        assert {d["name"] for d in attrs["gen_ai.tool.definitions"]} == {tool}
+        assert ("gen_ai.input.messages" in chat.attributes) is (mode == "SPAN_AND_EVENT")
+        every.append(attrs)
+    first, second = every
+    assert first["gen_ai.output.messages"][0]["parts"][-1]["type"] == "tool_call"
+    assert second[CACHE_READ] == 5
+    assert second["gen_ai.output.messages"][0]["parts"] == (
+        {"type": "text", "content": answer},)
+    return every

@@ -22,12 +22,14 @@ from tests.agentscope2.support import get_weather, make_agent, user
 from .support import (
     CACHE_CREATION,
     CACHE_READ,
+    CALL_ATTRIBUTES,
     REASONING,
     TPOC_METRIC,
     TTFC,
     TTFC_METRIC,
     assert_first_chunk_after,
     assert_streaming_instruments,
+    assert_tool_round_events,
     by_name,
     events,
     metrics,
@@ -227,35 +229,13 @@ async def test_details_event_per_model_call(capture, instrument, exporter, log_e
 
     spans = exporter.get_finished_spans()
     chats = by_name(spans, "chat scripted-model")
-    found = events(log_exporter)
-    assert len(found) == len(chats) == 2
-    for record, chat in zip(found, chats, strict=True):
-        # Tied to its chat span; no body: everything is in the attributes.
-        assert (record.trace_id, record.span_id) == (chat.context.trace_id,
-                                                     chat.context.span_id)
-        assert record.body is None
-        attrs = dict(record.attributes)
-        for key in ("gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.id",
-                    "gen_ai.response.finish_reasons", "gen_ai.usage.input_tokens",
-                    "gen_ai.usage.output_tokens", "gen_ai.request.temperature"):
-            assert attrs[key] == chat.attributes[key], key
-        # Content as structured values, the conventions' message shape.
+    for attrs in assert_tool_round_events(
+            log_exporter, chats, mode, (*CALL_ATTRIBUTES, "gen_ai.request.temperature"),
+            tool="get_weather", answer="It is sunny."):
         assert list(attrs["gen_ai.system_instructions"]) == [
             {"type": "text", "content": "You help."}]
         inputs = list(attrs["gen_ai.input.messages"])
-        assert inputs[0]["role"] == "user"
         assert inputs[0]["parts"][0] == {"type": "text", "content": "weather in Paris?"}
-        (output,) = attrs["gen_ai.output.messages"]
-        assert output["role"] == "assistant"
-        names = {d["name"] for d in attrs["gen_ai.tool.definitions"]}
-        assert names == {"get_weather"}
-        # The span has content only in SPAN_AND_EVENT.
-        assert ("gen_ai.input.messages" in chat.attributes) is (mode == "SPAN_AND_EVENT")
-    first, second = found
-    assert first.attributes["gen_ai.output.messages"][0]["parts"][0]["type"] == "tool_call"
-    assert second.attributes[CACHE_READ] == 5
-    assert second.attributes["gen_ai.output.messages"][0]["parts"] == (
-        {"type": "text", "content": "It is sunny."},)
 
 
 @pytest.mark.parametrize("mode", [None, "NO_CONTENT", "SPAN_ONLY", "true"])

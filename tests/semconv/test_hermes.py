@@ -5,7 +5,6 @@ against the scripted server, on each of Hermes's three model APIs."""
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
@@ -17,17 +16,18 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 from tests.hermes.support import NUMBERS, add_numbers, tools
+from tests.runtimes import loopback_only  # noqa: F401 - autouse fixture
 
 from .support import (
     CACHE_CREATION,
     CACHE_READ,
-    EVENT,
     REASONING,
     TPOC_METRIC,
     TTFC,
     TTFC_METRIC,
     assert_first_chunk_after,
     assert_streaming_instruments,
+    assert_tool_round_events,
     by_name,
     events,
     json_attr,
@@ -50,23 +50,6 @@ DETAILS = {
     "anthropic_messages": (CACHE_READ, CACHE_CREATION),
     "codex_responses": (CACHE_READ, REASONING),
 }
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """The Anthropic and Codex paths must not look up a real host."""
-    attempts: list[str] = []
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost"):
-            attempts.append(str(host))
-            raise OSError(f"test network guard: no lookups of {host}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield
-    assert attempts == []
 
 
 @pytest.fixture
@@ -338,32 +321,15 @@ def test_details_event_per_model_call(capture, hermes, api_mode, mode, exporter,
 
     model = MODES[api_mode][1]
     chats = by_name(exporter.get_finished_spans(), f"chat {model}")
-    found = events(log_exporter)
-    assert len(found) == len(chats) == 2
-    for record, chat in zip(found, chats, strict=True):
-        assert record.event_name == EVENT
-        assert (record.trace_id, record.span_id) == (chat.context.trace_id,
-                                                     chat.context.span_id)
-        assert record.body is None
-        attrs = dict(record.attributes)
-        for key in ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
-                    "gen_ai.response.finish_reasons", "gen_ai.usage.input_tokens",
-                    "gen_ai.usage.output_tokens", "server.address", "server.port",
-                    "gen_ai.request.max_tokens" if api_mode == "anthropic_messages"
-                    else "gen_ai.request.stream"):
-            assert attrs[key] == chat.attributes[key], key
+    same = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
+            "gen_ai.response.finish_reasons", "gen_ai.usage.input_tokens",
+            "gen_ai.usage.output_tokens", "server.address", "server.port",
+            "gen_ai.request.max_tokens" if api_mode == "anthropic_messages"
+            else "gen_ai.request.stream")
+    for attrs in assert_tool_round_events(log_exporter, chats, mode, same,
+                                          tool="add_numbers", answer="The sum is 5."):
         inputs = list(attrs["gen_ai.input.messages"])
-        assert inputs[0]["role"] == "user"
         assert inputs[0]["parts"][0] == {"type": "text", "content": "What is 2+3? [conv:event]"}
-        (output,) = attrs["gen_ai.output.messages"]
-        assert output["role"] == "assistant"
-        assert {d["name"] for d in attrs["gen_ai.tool.definitions"]} == {"add_numbers"}
-        assert ("gen_ai.input.messages" in chat.attributes) is (mode == "SPAN_AND_EVENT")
-    first, second = found
-    assert first.attributes["gen_ai.output.messages"][0]["parts"][-1]["type"] == "tool_call"
-    assert second.attributes[CACHE_READ] == 5
-    assert second.attributes["gen_ai.output.messages"][0]["parts"] == (
-        {"type": "text", "content": "The sum is 5."},)
 
 
 @pytest.mark.parametrize("mode", [None, "NO_CONTENT", "SPAN_ONLY"])

@@ -5,8 +5,6 @@ server, on the OpenAI-native path and the LiteLLM path."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
@@ -17,17 +15,19 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
 )
 from tests.praisonai.conftest import offline, serve  # noqa: F401 - fixtures
 from tests.praisonai.support import MODEL, get_weather, make_agent
+from tests.runtimes import loopback_only  # noqa: F401 - autouse fixture
 
 from .support import (
     CACHE_CREATION,
     CACHE_READ,
-    EVENT,
+    CALL_ATTRIBUTES,
     REASONING,
     TPOC_METRIC,
     TTFC,
     TTFC_METRIC,
     assert_first_chunk_after,
     assert_streaming_instruments,
+    assert_tool_round_events,
     by_name,
     events,
     json_attr,
@@ -44,23 +44,6 @@ USAGE_ROUND = [
                cache_read_tokens=40, cache_creation_tokens=20, reasoning_tokens=2),
     text("It is sunny in Lima.", usage=(90, 4), cache_read_tokens=60, reasoning_tokens=1),
 ]
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """LiteLLM must not look up a real host (its model cost map, a provider)."""
-    attempts: list[str] = []
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost", b"127.0.0.1"):
-            attempts.append(str(host))
-            raise OSError(f"test network guard: no lookups of {host}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield
-    assert attempts == []
 
 
 @pytest.fixture
@@ -280,31 +263,11 @@ def test_details_event_per_model_call(capture, praisonai, mode, serve, exporter,
     make_agent().chat("Weather in Lima? [conv:e1]", temperature=0.4)
 
     chats = by_name(exporter.get_finished_spans(), f"chat {MODEL}")
-    found = events(log_exporter)
-    assert len(found) == len(chats) == 2
-    for record, chat in zip(found, chats, strict=True):
-        assert record.event_name == EVENT
-        assert (record.trace_id, record.span_id) == (chat.context.trace_id,
-                                                     chat.context.span_id)
-        assert record.body is None
-        attrs = dict(record.attributes)
-        for key in ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
-                    "gen_ai.response.id", "gen_ai.response.finish_reasons",
-                    "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
-                    "gen_ai.request.temperature", "server.address", "server.port"):
-            assert attrs[key] == chat.attributes[key], key
+    same = (*CALL_ATTRIBUTES, "gen_ai.provider.name", "gen_ai.request.temperature",
+            "server.address", "server.port")
+    for attrs in assert_tool_round_events(log_exporter, chats, mode, same,
+                                          tool="get_weather", answer="It is sunny."):
         assert attrs["gen_ai.system_instructions"][0]["type"] == "text"
-        inputs = list(attrs["gen_ai.input.messages"])
-        assert inputs[0]["role"] == "user"
-        (output,) = attrs["gen_ai.output.messages"]
-        assert output["role"] == "assistant"
-        assert {d["name"] for d in attrs["gen_ai.tool.definitions"]} == {"get_weather"}
-        assert ("gen_ai.input.messages" in chat.attributes) is (mode == "SPAN_AND_EVENT")
-    first, second = found
-    assert first.attributes["gen_ai.output.messages"][0]["parts"][-1]["type"] == "tool_call"
-    assert second.attributes[CACHE_READ] == 5
-    assert second.attributes["gen_ai.output.messages"][0]["parts"] == (
-        {"type": "text", "content": "It is sunny."},)
 
 
 @pytest.mark.parametrize("mode", [None, "NO_CONTENT", "SPAN_ONLY"])
