@@ -38,6 +38,31 @@ def drift_warnings(records: list[Any]) -> list[Any]:
             if r.levelno == logging.WARNING and "is not in the installed version" in r.getMessage()]
 
 
+@contextlib.contextmanager
+def drifted(instrumentor_class: type, provider: Any, caplog: Any, monkeypatch: Any, *,
+            dropped: tuple[type, str], kept: list[tuple[type, str]],
+            warns: str) -> Iterator[None]:
+    """The runtime instrumented for the block as if its release had no method
+    `dropped` (a class and a name): everything `kept` is patched all the same.
+    After it (uninstrumented) exactly one drift warning names `warns`, what is
+    kept is back as it was, and nothing stands in for the dropped method."""
+    import logging
+
+    from opentelemetry.instrumentation.agents._patching import is_ours
+
+    owner, name = dropped
+    monkeypatch.delattr(owner, name)
+    before = {(cls, attr): vars(cls)[attr] for cls, attr in kept}
+    caplog.set_level(logging.WARNING, logger="opentelemetry.instrumentation.agents")
+    with instrumented_with(instrumentor_class, provider):
+        assert all(is_ours(vars(cls)[attr]) for cls, attr in kept)
+        yield
+    [warning] = drift_warnings(caplog.records)
+    assert warns in warning.getMessage()
+    assert {(cls, attr): vars(cls)[attr] for cls, attr in kept} == before
+    assert name not in vars(owner)
+
+
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch):
     """Fail (and remember) any name lookup beyond this machine: a runtime's

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from agentscope.agent import AgentBase, ReActAgent
 from agentscope.tool import Toolkit
 
-from opentelemetry.instrumentation.agents._patching import is_ours
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 from opentelemetry.instrumentation.agents.testing import assert_tree
 from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
@@ -15,7 +12,7 @@ from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
     call_tools,
     say,
 )
-from tests.runtimes import drift_warnings
+from tests.runtimes import drifted
 
 from .support import get_weather, make_agent, user
 
@@ -36,22 +33,12 @@ invoke_agent helper
 
 async def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
                                                                  monkeypatch, detector):
-    monkeypatch.delattr(ReActAgent, "_summarizing")
-    before = {(cls, name): cls.__dict__[name] for cls, name in KEPT}
-    caplog.set_level(logging.WARNING, logger="opentelemetry.instrumentation.agents")
-    instrumentor = AgentScopeInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        assert all(is_ours(cls.__dict__[name]) for cls, name in KEPT)
+    with drifted(AgentScopeInstrumentor, provider, caplog, monkeypatch,
+                 dropped=(ReActAgent, "_summarizing"), kept=KEPT,
+                 warns="agentscope.agent._react_agent.ReActAgent._summarizing"):
         agent = make_agent(ScriptedChatModel([call_tools(("get_weather", {"city": "Lima"})),
                                               say("done")]), [get_weather])
         await agent(user())
-    finally:
-        instrumentor.uninstrument()
 
-    [warning] = drift_warnings(caplog.records)
-    assert "agentscope.agent._react_agent.ReActAgent._summarizing" in warning.getMessage()
     assert_tree(exporter.get_finished_spans(), TREE)
     detector.assert_all_ended()
-    assert {(cls, name): cls.__dict__[name] for cls, name in KEPT} == before
-    assert "_summarizing" not in ReActAgent.__dict__  # nothing put in its place

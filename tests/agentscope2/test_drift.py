@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from agentscope.agent import Agent
 from agentscope.model import ChatModelBase
 from agentscope.tool import ToolBase, Toolkit
 
-from opentelemetry.instrumentation.agents._patching import is_ours
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 from opentelemetry.instrumentation.agents.testing import assert_tree
 from opentelemetry.instrumentation.agents.testing.agentscope_model import (
@@ -16,7 +13,7 @@ from opentelemetry.instrumentation.agents.testing.agentscope_model import (
     call_tools,
     say,
 )
-from tests.runtimes import drift_warnings
+from tests.runtimes import drifted
 
 from .support import get_weather, make_agent, user
 
@@ -37,22 +34,12 @@ invoke_agent helper
 
 async def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
                                                                  monkeypatch, detector):
-    monkeypatch.delattr(Agent, "_handle_error_tool_call")
-    before = {(cls, name): cls.__dict__[name] for cls, name in KEPT}
-    caplog.set_level(logging.WARNING, logger="opentelemetry.instrumentation.agents")
-    instrumentor = AgentScopeInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        assert all(is_ours(cls.__dict__[name]) for cls, name in KEPT)
+    with drifted(AgentScopeInstrumentor, provider, caplog, monkeypatch,
+                 dropped=(Agent, "_handle_error_tool_call"), kept=KEPT,
+                 warns="agentscope.agent._agent.Agent._handle_error_tool_call"):
         agent = make_agent(ScriptedChatModel([call_tools(("get_weather", {"city": "Lima"})),
                                               say("done")]), [get_weather])
         await agent.reply(user())
-    finally:
-        instrumentor.uninstrument()
 
-    [warning] = drift_warnings(caplog.records)
-    assert "agentscope.agent._agent.Agent._handle_error_tool_call" in warning.getMessage()
     assert_tree(exporter.get_finished_spans(), TREE)
     detector.assert_all_ended()
-    assert {(cls, name): cls.__dict__[name] for cls, name in KEPT} == before
-    assert "_handle_error_tool_call" not in Agent.__dict__  # nothing put in its place

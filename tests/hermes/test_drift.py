@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import run_agent
 
-from opentelemetry.instrumentation.agents._patching import is_ours
 from opentelemetry.instrumentation.agents.hermes import HermesAgentInstrumentor
 from opentelemetry.instrumentation.agents.testing import assert_tree
 from opentelemetry.instrumentation.agents.testing.openai_server import (
@@ -14,7 +11,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     text,
     tool_calls,
 )
-from tests.runtimes import drift_warnings
+from tests.runtimes import drifted
 
 from .support import NUMBERS, add_numbers, make_agent, tools
 
@@ -36,22 +33,13 @@ invoke_agent hermes
 def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
                                                            monkeypatch, detector, server):
     agent_class = run_agent.AIAgent
-    monkeypatch.delattr(agent_class, "_handle_max_iterations")
-    before = {name: vars(agent_class)[name] for name in KEPT}
     srv = server([tool_calls([ToolCall("add_numbers", {"a": 1, "b": 2})]), text("3")])
-    caplog.set_level(logging.WARNING, logger="opentelemetry.instrumentation.agents")
-    instrumentor = HermesAgentInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        assert all(is_ours(vars(agent_class)[name]) for name in KEPT)
-        with tools(add_numbers=(add_numbers, NUMBERS)):
-            make_agent(srv.base_url).run_conversation("[conv:drift]")
-    finally:
-        instrumentor.uninstrument()
+    with drifted(HermesAgentInstrumentor, provider, caplog, monkeypatch,
+                 dropped=(agent_class, "_handle_max_iterations"),
+                 kept=[(agent_class, name) for name in KEPT],
+                 warns="run_agent.AIAgent._handle_max_iterations"), \
+            tools(add_numbers=(add_numbers, NUMBERS)):
+        make_agent(srv.base_url).run_conversation("[conv:drift]")
 
-    [warning] = drift_warnings(caplog.records)
-    assert "run_agent.AIAgent._handle_max_iterations" in warning.getMessage()
     assert_tree(exporter.get_finished_spans(), TREE)
     detector.assert_all_ended()
-    assert {name: vars(agent_class)[name] for name in KEPT} == before
-    assert "_handle_max_iterations" not in vars(agent_class)  # nothing put in its place
