@@ -28,15 +28,13 @@ def offline(monkeypatch):
     monkeypatch.setenv("PRAISONAI_TELEMETRY_DISABLED", "true")
 
 
-@pytest.fixture
-def serve(monkeypatch):
-    """Start a `TurnServer` for the test and point PraisonAI at it."""
-    from .support import TurnServer
-
+def _servers(monkeypatch, server_class, *, check_errors: bool):
+    """`start(script)` for the test: a server of `server_class`, PraisonAI pointed at
+    it; each stopped after the test and, with `check_errors`, found error-free."""
     servers = []
 
     def start(script):
-        server = TurnServer(script).start()
+        server = server_class(script).start()
         servers.append(server)
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         return server
@@ -44,6 +42,28 @@ def serve(monkeypatch):
     yield start
     for server in servers:
         server.stop()
+    if check_errors:
+        for server in servers:
+            assert server.errors == []
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    """Start a `TurnServer` for the test and point PraisonAI at it."""
+    from .support import TurnServer
+
+    yield from _servers(monkeypatch, TurnServer, check_errors=False)
+
+
+@pytest.fixture
+def respond(monkeypatch):
+    """Serve a responder `(conversation, request) -> Turn` and point PraisonAI at it;
+    the test fails if the server met an error."""
+    from opentelemetry.instrumentation.agents.testing.openai_server import (
+        ScriptedOpenAIServer,
+    )
+
+    yield from _servers(monkeypatch, ScriptedOpenAIServer, check_errors=True)
 
 
 @pytest.fixture

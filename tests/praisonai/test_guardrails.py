@@ -11,30 +11,12 @@ import pytest
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
 from opentelemetry.instrumentation.agents.testing.openai_server import (
-    ScriptedOpenAIServer,
     ToolCall,
     text,
     tool_calls,
 )
 
 from .support import MODEL
-
-
-@pytest.fixture
-def respond(monkeypatch):
-    servers = []
-
-    def start(responder):
-        server = ScriptedOpenAIServer(responder).start()
-        servers.append(server)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-    for server in servers:
-        assert server.errors == []
 
 
 def _text_of(request) -> str:

@@ -11,11 +11,8 @@ import json
 import re
 import threading
 
-import pytest
-
 from opentelemetry.instrumentation.agents.testing import assert_isolated, assert_tree
 from opentelemetry.instrumentation.agents.testing.openai_server import (
-    ScriptedOpenAIServer,
     ToolCall,
     text,
     tool_calls,
@@ -24,24 +21,6 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
 from .support import MODEL
 
 MANAGER_MODEL = "openai/scripted-manager"
-
-
-@pytest.fixture
-def respond(monkeypatch):
-    """Serve a responder `(conversation, request) -> Turn` and point PraisonAI at it."""
-    servers = []
-
-    def start(responder):
-        server = ScriptedOpenAIServer(responder).start()
-        servers.append(server)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-    for server in servers:
-        assert server.errors == []
 
 
 def agent(name: str, tools=(), *, conversation: str | None = None, **options):
