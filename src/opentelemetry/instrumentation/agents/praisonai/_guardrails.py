@@ -68,6 +68,35 @@ def guardrail_failed(handler: TelemetryHandler, inv: Any) -> Callable[[BaseExcep
     return lambda exc: handler.finish_guardrail(inv, passed=None, error=exc)
 
 
+def _agent_name(agent: Any) -> Any:
+    return getattr(agent, "name", None)
+
+
+def _task_attempt(task: Any) -> int | None:
+    # PraisonAI's own count of the task's retries so far.
+    retries = getattr(task, "retry_count", None)
+    return retries + 1 if isinstance(retries, int) else None
+
+
+def _task_agent_name(task: Any) -> Any:
+    return _agent_name(getattr(task, "agent", None))
+
+
+def _start(handler: TelemetryHandler, owner: Any, target: str,
+           attempt: Callable[[Any], int | None], agent_name: Callable[[Any], Any]) -> Any:
+    """The check span of `owner`'s (an agent's or a task's) guardrail, if it has one."""
+    if not handler.enabled:
+        return None
+    try:
+        fn = getattr(owner, "_guardrail_fn", None)
+        if fn is not None:
+            return handler.start_guardrail(_guardrail_name(fn), target=target,
+                                           attempt=attempt(owner), agent_name=agent_name(owner))
+    except Exception:  # noqa: BLE001
+        report(f"praisonai {target} guardrail start")
+    return None
+
+
 def _run(handler: TelemetryHandler, inv: Any, wrapped: Any, args: Any, kwargs: Any) -> Any:
     result = call_in(inv.context, guardrail_failed(handler, inv), wrapped, args, kwargs)
     try:
@@ -82,17 +111,7 @@ def _run(handler: TelemetryHandler, inv: Any, wrapped: Any, args: Any, kwargs: A
 def agent_check_wrapper(handler: TelemetryHandler):
     """`Agent._process_guardrail(task_output)` -> GuardrailResult."""
     def wrapper(wrapped, instance, args, kwargs):
-        if not handler.enabled:
-            return wrapped(*args, **kwargs)
-        inv = None
-        try:
-            fn = getattr(instance, "_guardrail_fn", None)
-            if fn is not None:
-                inv = handler.start_guardrail(
-                    _guardrail_name(fn), target="agent", attempt=_agent_attempt(instance),
-                    agent_name=getattr(instance, "name", None))
-        except Exception:  # noqa: BLE001
-            report("praisonai agent guardrail start")
+        inv = _start(handler, instance, "agent", _agent_attempt, _agent_name)
         if inv is None:
             return wrapped(*args, **kwargs)
         result = _run(handler, inv, wrapped, args, kwargs)
@@ -110,20 +129,7 @@ def agent_check_wrapper(handler: TelemetryHandler):
 def task_check_wrapper(handler: TelemetryHandler):
     """`Task._process_guardrail(task_output)` -> GuardrailResult."""
     def wrapper(wrapped, instance, args, kwargs):
-        if not handler.enabled:
-            return wrapped(*args, **kwargs)
-        inv = None
-        try:
-            fn = getattr(instance, "_guardrail_fn", None)
-            if fn is not None:
-                retries = getattr(instance, "retry_count", None)
-                agent = getattr(instance, "agent", None)
-                inv = handler.start_guardrail(
-                    _guardrail_name(fn), target="task",
-                    attempt=retries + 1 if isinstance(retries, int) else None,
-                    agent_name=getattr(agent, "name", None))
-        except Exception:  # noqa: BLE001
-            report("praisonai task guardrail start")
+        inv = _start(handler, instance, "task", _task_attempt, _task_agent_name)
         if inv is None:
             return wrapped(*args, **kwargs)
         return _run(handler, inv, wrapped, args, kwargs)
