@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 
 import pytest
 from agentscope.app._bus_ops import enqueue_run_trigger
@@ -358,7 +359,11 @@ async def test_redis_trigger_from_another_process(host_provider, receiver, detec
     root, = _roots(spans, "deliver")
     tree = assert_tree(_by_trace(spans, root), RUN_TREE.format(root="deliver", system="redis"))
     assert tree.span.resource.attributes["service.name"] != "agentscope-worker"
-    assert tree.children[0].span.resource.attributes["service.name"] == "agentscope-worker"
+    process = tree.children[0].span
+    assert process.resource.attributes["service.name"] == "agentscope-worker"
+    assert process.kind is SpanKind.CONSUMER
+    # The Redis stream entry's id.
+    assert re.fullmatch(r"\d+-\d+", process.attributes["messaging.message.id"])
     _processes_ok(spans)
     detector.assert_all_ended()
 
@@ -378,15 +383,16 @@ async def _run_while_redis_dies(provider, model, tmp_path):
             session = await client.session("s1")
             registry = app.state.agentscope.state.chat_run_registry
             async with RedisMessageBus(host="127.0.0.1", port=port) as bus:
-                with provider.get_tracer("test").start_as_current_span("deliver"):
-                    await enqueue_run_trigger(bus, user_id=USER, session_id=session,
-                                              agent_id=client.agent_id, kind="message",
-                                              inputs=UserMsg(name="user",
-                                                             content="wait [conv:slow]"))
-                while registry.get(session) is None:
-                    await asyncio.sleep(0.02)
+                async with client.events(session) as events:
+                    with provider.get_tracer("test").start_as_current_span("deliver"):
+                        await enqueue_run_trigger(bus, user_id=USER, session_id=session,
+                                                  agent_id=client.agent_id, kind="message",
+                                                  inputs=UserMsg(name="user",
+                                                                 content="wait [conv:slow]"))
+                    # The round's last event; the tool starts its 1.5 s sleep next.
+                    await events.until("MODEL_CALL_END")
+                    await asyncio.sleep(0.4)
                 run = registry.get(session)
-                await asyncio.sleep(0.5)
                 redis_process.kill()
                 await asyncio.wait_for(asyncio.shield(run), 20)
                 with pytest.raises(Exception) as raised:
@@ -450,7 +456,9 @@ async def test_redis_going_away_mid_run_in_the_app_process(host_provider, receiv
                                               agent_id=client.agent_id, kind="message",
                                               inputs=UserMsg(name="user",
                                                              content="wait [conv:slow]"))
-                await events.until("TOOL_CALL_END")  # the tool sleeps now
+                # The round's last event; the tool starts its 1.5 s sleep next.
+                await events.until("MODEL_CALL_END")
+                await asyncio.sleep(0.4)
             redis_process.kill()
             with pytest.raises(RedisConnectionError):
                 await enqueue_run_trigger(bus, user_id=USER, session_id=session,
