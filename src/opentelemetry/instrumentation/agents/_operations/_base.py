@@ -244,6 +244,14 @@ class HandlerBase:
     def _event_content(self, kind: str, key: str, value: Any) -> Any:
         return render_structured(kind, key, value, self.content_limit)
 
+    def _add_content(self, span: Any, kind: str, key: str, value: Any) -> None:
+        """`value` rendered on `span` as content attribute `key`, when content goes
+        on spans; None (nothing given) adds nothing."""
+        if self.span_content and value is not None and span.is_recording():
+            text = self._content(kind, key, value)
+            if text is not None:
+                span.set_attribute(key, text)
+
     # -- shared span plumbing --------------------------------------------
     def _start(self, name: str, kind: SpanKind, parent: Context,
                attrs: dict[str, Any]):
@@ -263,6 +271,24 @@ class HandlerBase:
                                    _status_description(error) if error is not None else None))
         span.end()
         return True
+
+    def current_parent(self) -> Context | None:
+        """The current context, where a span started now belongs; None when not
+        tracing (no SDK configured) or when instrumentation is suppressed there."""
+        if not self.enabled:
+            return None
+        parent = _get_current()
+        return None if _suppressed(parent) else parent
+
+    @staticmethod
+    def _count_on(frame: AgentInvocation, key: str) -> None:
+        """One more `key` on `frame`'s agent span (its extra attributes, set when
+        it ends); nothing once it has ended or when it is not recorded."""
+        if frame.ended or not frame.span.is_recording():
+            return
+        extra = frame.extra if frame.extra is not None else {}
+        extra[key] = int(extra.get(key, 0)) + 1
+        frame.extra = extra
 
     def child_parent(self) -> tuple[Context | None, AgentInvocation | None]:
         """Where a model or tool call made now belongs (None: suppressed).

@@ -19,10 +19,6 @@ class CompressionOperations(HandlerBase):
     def note_compression(self, frame: AgentInvocation) -> None:
         """`frame`'s invocation compressed its context once more."""
         try:
-            if frame.ended or not frame.span.is_recording():
-                return
-            extra = frame.extra if frame.extra is not None else {}
-            extra[A.AGENT_COMPRESSIONS] = int(extra.get(A.AGENT_COMPRESSIONS, 0)) + 1
-            frame.extra = extra
+            self._count_on(frame, A.AGENT_COMPRESSIONS)
         except Exception:  # noqa: BLE001
             report("note_compression")

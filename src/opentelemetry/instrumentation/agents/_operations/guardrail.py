@@ -21,9 +21,7 @@ from ._base import (
     HandlerBase,
     _as_int,
     _clean,
-    _get_current,
     _set_span_in_context,
-    _suppressed,
 )
 
 
@@ -41,10 +39,8 @@ class GuardrailOperations(HandlerBase):
         guardrail) nests under the check.
         """
         try:
-            if not self.enabled:
-                return None
-            parent = _get_current()
-            if _suppressed(parent):
+            parent = self.current_parent()
+            if parent is None:
                 return None
             name = _clean(name)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_GUARDRAIL}
@@ -77,10 +73,8 @@ class GuardrailOperations(HandlerBase):
             if span.is_recording():
                 if passed is not None:
                     span.set_attribute(A.GUARDRAIL_PASSED, bool(passed))
-                if self.span_content and feedback is not None and not passed:
-                    text = self._content("guardrail", A.GUARDRAIL_FEEDBACK, feedback)
-                    if text is not None:
-                        span.set_attribute(A.GUARDRAIL_FEEDBACK, text)
+                if not passed:
+                    self._add_content(span, "guardrail", A.GUARDRAIL_FEEDBACK, feedback)
             self._end(inv, error, error_type)
         except Exception:  # noqa: BLE001
             report("finish_guardrail")
@@ -88,10 +82,6 @@ class GuardrailOperations(HandlerBase):
     def note_guardrail_retry(self, frame: AgentInvocation) -> None:
         """`frame`'s guardrail rejected an answer and the model is asked again."""
         try:
-            if frame.ended or not frame.span.is_recording():
-                return
-            extra = frame.extra if frame.extra is not None else {}
-            extra[A.GUARDRAIL_RETRIES] = int(extra.get(A.GUARDRAIL_RETRIES, 0)) + 1
-            frame.extra = extra
+            self._count_on(frame, A.GUARDRAIL_RETRIES)
         except Exception:  # noqa: BLE001
             report("note_guardrail_retry")

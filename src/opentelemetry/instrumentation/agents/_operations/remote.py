@@ -16,7 +16,7 @@ from opentelemetry.trace import SpanKind
 from .. import attributes as A
 from .._invocations import _Invocation
 from .._safety import report
-from ._base import HandlerBase, _clean, _get_current, _set_span_in_context, _suppressed
+from ._base import HandlerBase, _clean, _set_span_in_context
 
 
 class RemoteAgentInvocation(_Invocation):
@@ -34,10 +34,8 @@ class RemoteAgentOperations(HandlerBase):
                            port: int | None = None, agent_id: str | None = None,
                            description: str | None = None) -> RemoteAgentInvocation | None:
         try:
-            if not self.enabled:
-                return None
-            parent = _get_current()
-            if _suppressed(parent):
+            parent = self.current_parent()
+            if parent is None:
                 return None
             name = _clean(name)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_AGENT,

@@ -46,10 +46,7 @@ class RetrievalOperations(HandlerBase):
                 attrs[A.REQUEST_TOP_K] = top_k
             name = f"{A.OP_RETRIEVAL} {data_source}" if data_source else A.OP_RETRIEVAL
             span = self._start(name, SpanKind.CLIENT, parent, attrs)
-            if self.span_content and query is not None and span.is_recording():
-                text = self._content("retrieval", A.RETRIEVAL_QUERY_TEXT, query)
-                if text is not None:
-                    span.set_attribute(A.RETRIEVAL_QUERY_TEXT, text)
+            self._add_content(span, "retrieval", A.RETRIEVAL_QUERY_TEXT, query)
             return RetrievalInvocation(span, _set_span_in_context(span, parent),
                                        perf_counter(), attrs)
         except Exception:  # noqa: BLE001
@@ -68,10 +65,7 @@ class RetrievalOperations(HandlerBase):
                 count = _as_int(documents_count)
                 if count is not None:
                     span.set_attribute(A.RETRIEVAL_DOCUMENTS_COUNT, count)
-                if self.span_content and documents is not None:
-                    text = self._content("retrieval", A.RETRIEVAL_DOCUMENTS, documents)
-                    if text is not None:
-                        span.set_attribute(A.RETRIEVAL_DOCUMENTS, text)
+                self._add_content(span, "retrieval", A.RETRIEVAL_DOCUMENTS, documents)
             self._end(inv, error, error_type)
         except Exception:  # noqa: BLE001
             report("finish_retrieval")

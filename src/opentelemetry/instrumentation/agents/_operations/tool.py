@@ -69,10 +69,7 @@ class ToolOperations(HandlerBase):
                 attrs[A.TOOL_DESCRIPTION] = _text(description, self.content_limit)
             span = self._start(f"execute_tool {name}" if name else "execute_tool",
                                SpanKind.INTERNAL, parent, attrs)
-            if self.span_content and arguments is not None and span.is_recording():
-                text = self._content("tool", A.TOOL_CALL_ARGUMENTS, arguments)
-                if text is not None:
-                    span.set_attribute(A.TOOL_CALL_ARGUMENTS, text)
+            self._add_content(span, "tool", A.TOOL_CALL_ARGUMENTS, arguments)
             inv = ToolInvocation(span, parent, perf_counter(), frame, attrs)
             inv.context = _context_with(parent, span, TOOL_KEY, _ref(inv))
             return inv
@@ -99,10 +96,7 @@ class ToolOperations(HandlerBase):
                 return
             if error_type is None and error is None:
                 error_type = inv.error_type
-            if self.span_content and result is not None and inv.span.is_recording():
-                text = self._content("tool", A.TOOL_CALL_RESULT, result)
-                if text is not None:
-                    inv.span.set_attribute(A.TOOL_CALL_RESULT, text)
+            self._add_content(inv.span, "tool", A.TOOL_CALL_RESULT, result)
             self._end(inv, error, error_type)
             if self.metering:
                 attrs = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}

@@ -14,9 +14,7 @@ from .._safety import report
 from ._base import (
     HandlerBase,
     _clean,
-    _get_current,
     _set_span_in_context,
-    _suppressed,
 )
 
 
@@ -28,10 +26,8 @@ class WorkflowOperations(HandlerBase):
     def start_workflow(self, name: str | None, *,
                        extra: Mapping[str, Any] | None = None) -> WorkflowInvocation | None:
         try:
-            if not self.enabled:
-                return None
-            parent = _get_current()
-            if _suppressed(parent):
+            parent = self.current_parent()
+            if parent is None:
                 return None
             name = _clean(name)
             attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_INVOKE_WORKFLOW,
