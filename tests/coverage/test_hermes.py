@@ -6,10 +6,7 @@ summary; content and details events on."""
 
 from __future__ import annotations
 
-import socket
 import time
-
-import pytest
 
 from opentelemetry.instrumentation.agents.testing.openai_server import (
     ScriptedOpenAIServer,
@@ -19,25 +16,13 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 from tests.hermes.support import NUMBERS, add_numbers, divide, tools
+from tests.runtimes import loopback_only  # noqa: F401 - autouse fixture
 
 from .support import assert_column_matches
 
 MODES = {"chat_completions": ("custom", "fake-model"),
          "anthropic_messages": ("anthropic", "claude-sonnet-4-5"),
          "codex_responses": ("openai", "gpt-5-mini")}
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """The Anthropic and Responses paths must not look up a real host."""
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost"):
-            raise OSError(f"test network guard: no lookups of {host}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def _agent(srv, mode: str, *, streaming: bool = True, toolsets=("otel_test",), **options):

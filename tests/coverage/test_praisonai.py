@@ -6,8 +6,6 @@ parameters, a team, a memory search; content and details events on."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from opentelemetry.instrumentation.agents.testing.openai_server import (
@@ -18,21 +16,14 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 from tests.praisonai.support import MODEL, boom, get_weather, make_agent
+from tests.runtimes import loopback_only  # noqa: F401 - autouse fixture
 
 from .support import assert_column_matches
 
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path):
-    """Loopback only (LiteLLM would look up hosts); keys and memory files of the test's own."""
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost", b"127.0.0.1"):
-            raise OSError(f"test network guard: no lookups of {host}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    """Keys and memory files of the test's own."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-scripted")
     monkeypatch.delenv("OPENAI_API_BASE", raising=False)
     # The file memory lives under `.praisonai/memory` of the working directory.
