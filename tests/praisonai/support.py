@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -64,3 +66,58 @@ def conversation_of(tree) -> str:
             keys.add(node.attributes["gen_ai.tool.call.id"].split("_")[1])
     assert len(keys) == 1, f"one trace holds calls of several conversations: {keys}"
     return keys.pop()
+
+
+def turns_in_threads(make_agent: Callable[[Callable], Any], keys: Sequence[str],
+                     **chat_options: Any) -> dict[str, str]:
+    """One `chat` turn per key on one agent, `make_agent(lookup)`, each on a thread of
+    its own: all start together and all are in their `lookup` tool call at the same
+    moment. Returns each key's answer."""
+    runs = len(keys)
+    start = threading.Barrier(runs, timeout=20)
+    # Each sync chat runs its loop (and its tools' executor) on its own thread.
+    in_tool = threading.Barrier(runs, timeout=20)
+
+    def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        in_tool.wait()
+        return f"value for {key}"
+
+    agent = make_agent(lookup)
+    answers: dict[str, str] = {}
+
+    def run(key: str) -> None:
+        start.wait()
+        answers[key] = agent.chat(f"Look up {key}. [conv:{key}]", **chat_options)
+
+    threads = [threading.Thread(target=run, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return answers
+
+
+async def turns_in_tasks(make_agent: Callable[[Callable], Any], keys: Sequence[str],
+                         **chat_options: Any) -> list[str]:
+    """One `achat` turn per key on one agent, `make_agent(lookup)`, as concurrent
+    tasks all in their `lookup` tool call at the same moment. Returns the answers
+    in the order of `keys`."""
+    in_tool = asyncio.Barrier(len(keys))
+
+    async def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        await asyncio.wait_for(in_tool.wait(), 20)
+        return f"value for {key}"
+
+    agent = make_agent(lookup)
+    return await asyncio.gather(*(agent.achat(f"Look up {key}. [conv:{key}]", **chat_options)
+                                  for key in keys))

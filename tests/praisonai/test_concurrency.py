@@ -9,9 +9,6 @@ trace per turn, holding exactly that turn's model and tool calls.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 from opentelemetry.instrumentation.agents.testing import assert_isolated
 from opentelemetry.instrumentation.agents.testing.openai_server import (
     ToolCall,
@@ -19,7 +16,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import conversation_of, make_agent
+from .support import conversation_of, make_agent, turns_in_tasks, turns_in_threads
 
 RUNS = 16
 
@@ -60,32 +57,7 @@ def _check_each_trace(trees, keys):
 def test_one_agent_in_many_threads(instrumented_with_content, serve, exporter, detector):
     serve(SCRIPT)
     keys = [f"c{i}" for i in range(RUNS)]
-    start = threading.Barrier(RUNS, timeout=20)
-    # Every turn's tool call is running at the same moment. Each sync chat
-    # runs its loop (and its tools' executor) on its own thread.
-    in_tool = threading.Barrier(RUNS, timeout=20)
-
-    def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        in_tool.wait()
-        return f"value for {key}"
-
-    agent = make_agent([lookup])
-    answers: dict[str, str] = {}
-
-    def run(key: str) -> None:
-        start.wait()
-        answers[key] = agent.chat(f"Look up {key}. [conv:{key}]")
-
-    threads = [threading.Thread(target=run, args=(key,)) for key in keys]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    answers = turns_in_threads(lambda lookup: make_agent([lookup]), keys)
 
     assert answers == {key: f"answer {key}" for key in keys}
     trees = assert_isolated(exporter.get_finished_spans(), TREE, RUNS, ordered=True)
@@ -96,20 +68,7 @@ def test_one_agent_in_many_threads(instrumented_with_content, serve, exporter, d
 async def test_one_agent_in_many_tasks(instrumented_with_content, serve, exporter, detector):
     serve(SCRIPT)
     keys = [f"a{i}" for i in range(RUNS)]
-    in_tool = asyncio.Barrier(RUNS)
-
-    async def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        await asyncio.wait_for(in_tool.wait(), 20)
-        return f"value for {key}"
-
-    agent = make_agent([lookup])
-    answers = await asyncio.gather(*(agent.achat(f"Look up {key}. [conv:{key}]")
-                                     for key in keys))
+    answers = await turns_in_tasks(lambda lookup: make_agent([lookup]), keys)
 
     assert answers == [f"answer {key}" for key in keys]
     trees = assert_isolated(exporter.get_finished_spans(), TREE, RUNS, ordered=True)

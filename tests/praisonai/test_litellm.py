@@ -7,9 +7,7 @@ server for `openai/...` models, and the Anthropic Messages API for
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
 
 import pytest
 
@@ -21,7 +19,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import get_weather
+from .support import get_weather, turns_in_tasks, turns_in_threads
 
 TOOL_ROUND = [tool_calls([ToolCall("get_weather", {"city": "Lima"})], usage=(12, 3)),
               text("It is sunny in Lima ({conv}).", usage=(20, 7))]
@@ -55,11 +53,12 @@ def loopback_only(monkeypatch):
     assert attempts == [], f"tried to reach beyond loopback: {attempts}"
 
 
-def litellm_agent(server, model: str = OPENAI_MODEL, *, name: str = "helper", **options):
+def litellm_agent(server, model: str = OPENAI_MODEL, *, name: str = "helper",
+                  tools=(get_weather,), **options):
     from praisonaiagents import Agent
 
     base = server.anthropic_base_url if model.startswith("anthropic/") else server.base_url
-    return Agent(name=name, instructions="You help.", tools=[get_weather], model=model,
+    return Agent(name=name, instructions="You help.", tools=list(tools), model=model,
                  base_url=base, api_key="sk-scripted", retry=False, **options)
 
 
@@ -249,33 +248,7 @@ def test_one_litellm_agent_in_many_threads(instrumented_with_content, serve, exp
                                            detector):
     server = serve(SCRIPT)
     keys = [f"c{i}" for i in range(RUNS)]
-    start = threading.Barrier(RUNS, timeout=20)
-    in_tool = threading.Barrier(RUNS, timeout=20)  # every turn in its tool at once
-
-    def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        in_tool.wait()
-        return f"value for {key}"
-
-    from praisonaiagents import Agent
-
-    agent = Agent(name="helper", instructions="You help.", tools=[lookup], model=OPENAI_MODEL,
-                  base_url=server.base_url, api_key="sk-scripted", retry=False)
-    answers: dict[str, str] = {}
-
-    def run(key: str) -> None:
-        start.wait()
-        answers[key] = agent.chat(f"Look up {key}. [conv:{key}]")
-
-    threads = [threading.Thread(target=run, args=(key,)) for key in keys]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = turns_in_threads(lambda lookup: litellm_agent(server, tools=[lookup]), keys)
 
     assert answers == {key: f"answer {key}" for key in keys}
     _check_isolated(exporter.get_finished_spans(), keys)
@@ -286,23 +259,8 @@ async def test_one_litellm_agent_in_many_tasks(instrumented_with_content, serve,
                                                detector):
     server = serve(SCRIPT)
     keys = [f"a{i}" for i in range(RUNS)]
-    in_tool = asyncio.Barrier(RUNS)
-
-    async def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        await asyncio.wait_for(in_tool.wait(), 20)
-        return f"value for {key}"
-
-    from praisonaiagents import Agent
-
-    agent = Agent(name="helper", instructions="You help.", tools=[lookup], model=OPENAI_MODEL,
-                  base_url=server.base_url, api_key="sk-scripted", retry=False)
-    answers = await asyncio.gather(*(agent.achat(f"Look up {key}. [conv:{key}]")
-                                     for key in keys))
+    answers = await turns_in_tasks(lambda lookup: litellm_agent(server, tools=[lookup]),
+                                   keys)
 
     assert answers == [f"answer {key}" for key in keys]
     _check_isolated(exporter.get_finished_spans(), keys, ASYNC_TREE)

@@ -11,10 +11,8 @@ test fails on any connection beyond loopback.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
 
 import pytest
 
@@ -27,7 +25,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import get_weather
+from .support import get_weather, turns_in_tasks, turns_in_threads
 from .test_litellm import loopback_only  # noqa: F401 - the autouse network guard
 
 MODEL = "openai/gpt-4o-mini"
@@ -373,42 +371,13 @@ def _check_isolated(spans, keys, streamed: bool):
     assert max(starts) < min(ends), "the turns did overlap"
 
 
-def _lookup_agent(server, lookup):
-    from praisonaiagents import Agent
-
-    return Agent(name="helper", instructions="You help.", tools=[lookup], model=MODEL,
-                 base_url=server.base_url, api_key="sk-scripted", retry=False)
-
-
 @pytest.mark.parametrize("stream", [False, True])
 def test_one_agent_in_many_threads(stream, instrumented_with_content, serve, exporter,
                                    detector):
     server = serve(SCRIPT)
     keys = [f"c{i}" for i in range(RUNS)]
-    start = threading.Barrier(RUNS, timeout=20)
-    in_tool = threading.Barrier(RUNS, timeout=20)  # every turn in its tool at once
-
-    def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        in_tool.wait()
-        return f"value for {key}"
-
-    agent = _lookup_agent(server, lookup)
-    answers: dict[str, str] = {}
-
-    def run(key: str) -> None:
-        start.wait()
-        answers[key] = agent.chat(f"Look up {key}. [conv:{key}]", stream=stream)
-
-    threads = [threading.Thread(target=run, args=(key,)) for key in keys]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = turns_in_threads(lambda lookup: responses_agent(server, tools=[lookup]), keys,
+                               stream=stream)
 
     assert answers == {key: f"answer {key}" for key in keys}
     assert server.errors == []
@@ -421,20 +390,8 @@ async def test_one_agent_in_many_tasks(stream, instrumented_with_content, serve,
                                        detector):
     server = serve(SCRIPT)
     keys = [f"a{i}" for i in range(RUNS)]
-    in_tool = asyncio.Barrier(RUNS)
-
-    async def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        await asyncio.wait_for(in_tool.wait(), 20)
-        return f"value for {key}"
-
-    agent = _lookup_agent(server, lookup)
-    answers = await asyncio.gather(*(agent.achat(f"Look up {key}. [conv:{key}]", stream=stream)
-                                     for key in keys))
+    answers = await turns_in_tasks(lambda lookup: responses_agent(server, tools=[lookup]),
+                                   keys, stream=stream)
 
     assert answers == [f"answer {key}" for key in keys]
     assert server.errors == []
