@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from opentelemetry.instrumentation.agents.testing.openai_server import (
     ScriptedOpenAIServer,
     Turn,
+    text,
 )
 
 MODEL = "gpt-4o-mini"
@@ -121,3 +124,20 @@ async def turns_in_tasks(make_agent: Callable[[Callable], Any], keys: Sequence[s
     agent = make_agent(lookup)
     return await asyncio.gather(*(agent.achat(f"Look up {key}. [conv:{key}]", **chat_options)
                                   for key in keys))
+
+
+def hierarchical_answer(conversation: str | None, prompt: str) -> Turn:
+    """A hierarchical team's scripted answers: the workers' (`researcher`, `writer`)
+    fixed texts; the manager, whose `prompt` lists the tasks and their status,
+    runs the first task not completed, then stops."""
+    if conversation in ("researcher", "writer"):
+        return text({"researcher": "Lima: sunny.", "writer": "Lima is sunny today."}[conversation])
+    statuses = re.findall(r"'task_id': (\d+), 'name': '(\w+)'.*?'status': '([\w ]+)'", prompt)
+    if not statuses:  # the synthetic manager_task PraisonAI runs first
+        return text("Plan: research, then write.")
+    for task_id, name, status in statuses:
+        if status != "completed":
+            worker = "researcher" if name == "research" else "writer"
+            return text(json.dumps({"task_id": int(task_id), "agent_name": worker,
+                                    "action": "execute"}))
+    return text(json.dumps({"task_id": 0, "agent_name": "", "action": "stop"}))

@@ -12,7 +12,6 @@ test fails on any connection beyond loopback.
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -25,7 +24,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import get_weather, turns_in_tasks, turns_in_threads
+from .support import get_weather, hierarchical_answer, turns_in_tasks, turns_in_threads
 from .test_litellm import loopback_only  # noqa: F401 - the autouse network guard
 
 MODEL = "openai/gpt-4o-mini"
@@ -261,18 +260,7 @@ def _prompt(request) -> str:
 
 
 def _hierarchical(conversation, request):
-    if conversation in ("researcher", "writer"):
-        return text({"researcher": "Lima: sunny.", "writer": "Lima is sunny today."}[conversation])
-    statuses = re.findall(r"'task_id': (\d+), 'name': '(\w+)'.*?'status': '([\w ]+)'",
-                          _prompt(request))
-    if not statuses:  # the synthetic manager_task PraisonAI runs first
-        return text("Plan: research, then write.")
-    for task_id, name, status in statuses:
-        if status != "completed":
-            worker = "researcher" if name == "research" else "writer"
-            return text(json.dumps({"task_id": int(task_id), "agent_name": worker,
-                                    "action": "execute"}))
-    return text(json.dumps({"task_id": 0, "agent_name": "", "action": "stop"}))
+    return hierarchical_answer(conversation, _prompt(request))
 
 
 HIERARCHICAL_TREE = """

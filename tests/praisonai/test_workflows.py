@@ -8,7 +8,6 @@ for the agent that made it, whichever thread or branch it came from.
 from __future__ import annotations
 
 import json
-import re
 import threading
 
 from opentelemetry.instrumentation.agents.testing import assert_isolated, assert_tree
@@ -18,7 +17,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import MODEL
+from .support import MODEL, hierarchical_answer
 
 MANAGER_MODEL = "openai/scripted-manager"
 
@@ -113,25 +112,10 @@ invoke_workflow desk {agents.workflow.process=workflow, status=UNSET}
     detector.assert_all_ended()
 
 
-def _manager(conversation, request):
-    """The hierarchical manager: run the first task not completed, then stop."""
-    messages = request.get("messages") or []
-    prompt = str(messages[-1].get("content")) if messages else ""
-    statuses = re.findall(r"'task_id': (\d+), 'name': '(\w+)'.*?'status': '([\w ]+)'", prompt)
-    if not statuses:  # the synthetic manager_task PraisonAI runs first
-        return text("Plan: research, then write.")
-    for task_id, name, status in statuses:
-        if status != "completed":
-            worker = "researcher" if name == "research" else "writer"
-            return text(json.dumps({"task_id": int(task_id), "agent_name": worker,
-                                    "action": "execute"}))
-    return text(json.dumps({"task_id": 0, "agent_name": "", "action": "stop"}))
-
-
 def _hierarchical(conversation, request):
-    if conversation in ("researcher", "writer"):
-        return text({"researcher": "Lima: sunny.", "writer": "Lima is sunny today."}[conversation])
-    return _manager(conversation, request)
+    messages = request.get("messages") or []
+    return hierarchical_answer(conversation,
+                               str(messages[-1].get("content")) if messages else "")
 
 
 HIERARCHICAL_TREE = """
