@@ -11,8 +11,10 @@ from typing import Any
 
 from opentelemetry.instrumentation.agents.testing.openai_server import (
     ScriptedOpenAIServer,
+    ToolCall,
     Turn,
     text,
+    tool_calls,
 )
 
 MODEL = "gpt-4o-mini"
@@ -69,6 +71,19 @@ def conversation_of(tree) -> str:
             keys.add(node.attributes["gen_ai.tool.call.id"].split("_")[1])
     assert len(keys) == 1, f"one trace holds calls of several conversations: {keys}"
     return keys.pop()
+
+
+# The turns of `turns_in_threads` / `turns_in_tasks`, for a server that tells
+# conversations apart; delays keep every turn's model calls in flight together.
+LOOKUP_SCRIPT = [tool_calls([ToolCall("lookup", {"key": "{conv}"})], delay=0.05),
+                 text("answer {conv}", delay=0.02)]
+
+
+def assert_overlapped(trees: Sequence[Any]) -> None:
+    """The agent spans of `trees` (one per turn) were all open at one moment."""
+    starts = [tree.span.start_time for tree in trees]
+    ends = [tree.span.end_time for tree in trees]
+    assert max(starts) < min(ends), "the turns did overlap"
 
 
 def turns_in_threads(make_agent: Callable[[Callable], Any], keys: Sequence[str],

@@ -10,19 +10,18 @@ trace per turn, holding exactly that turn's model and tool calls.
 from __future__ import annotations
 
 from opentelemetry.instrumentation.agents.testing import assert_isolated
-from opentelemetry.instrumentation.agents.testing.openai_server import (
-    ToolCall,
-    text,
-    tool_calls,
-)
 
-from .support import conversation_of, make_agent, turns_in_tasks, turns_in_threads
+from .support import (
+    LOOKUP_SCRIPT,
+    assert_overlapped,
+    conversation_of,
+    make_agent,
+    turns_in_tasks,
+    turns_in_threads,
+)
 
 RUNS = 16
 
-# Delays keep every turn's model calls in flight together.
-SCRIPT = [tool_calls([ToolCall("lookup", {"key": "{conv}"})], delay=0.05),
-          text("answer {conv}", delay=0.02)]
 
 TREE = """
 invoke_agent helper {agents.react.rounds=2, gen_ai.usage.input_tokens=20, status=UNSET}
@@ -49,13 +48,11 @@ def _check_each_trace(trees, keys):
         assert tool.attributes["gen_ai.tool.call.result"] == f"value for {key}"
         last_chat = tree.children[1].children[0]
         assert f"answer {key}" in last_chat.attributes["gen_ai.output.messages"]
-    starts = [tree.span.start_time for tree in trees]
-    ends = [tree.span.end_time for tree in trees]
-    assert max(starts) < min(ends), "the turns did overlap"
+    assert_overlapped(trees)
 
 
 def test_one_agent_in_many_threads(instrumented_with_content, serve, exporter, detector):
-    serve(SCRIPT)
+    serve(LOOKUP_SCRIPT)
     keys = [f"c{i}" for i in range(RUNS)]
     answers = turns_in_threads(lambda lookup: make_agent([lookup]), keys)
 
@@ -66,7 +63,7 @@ def test_one_agent_in_many_threads(instrumented_with_content, serve, exporter, d
 
 
 async def test_one_agent_in_many_tasks(instrumented_with_content, serve, exporter, detector):
-    serve(SCRIPT)
+    serve(LOOKUP_SCRIPT)
     keys = [f"a{i}" for i in range(RUNS)]
     answers = await turns_in_tasks(lambda lookup: make_agent([lookup]), keys)
 

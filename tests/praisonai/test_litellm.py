@@ -19,7 +19,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import get_weather, turns_in_tasks, turns_in_threads
+from .support import LOOKUP_SCRIPT, assert_overlapped, get_weather, turns_in_tasks, turns_in_threads
 
 TOOL_ROUND = [tool_calls([ToolCall("get_weather", {"city": "Lima"})], usage=(12, 3)),
               text("It is sunny in Lima ({conv}).", usage=(20, 7))]
@@ -211,8 +211,6 @@ def test_model_error_is_an_error_chat_span(instrumented, serve, exporter, detect
 
 
 RUNS = 16
-SCRIPT = [tool_calls([ToolCall("lookup", {"key": "{conv}"})], delay=0.05),
-          text("answer {conv}", delay=0.02)]
 TREE = """
 invoke_agent helper {agents.react.rounds=2, gen_ai.usage.input_tokens=20, status=UNSET}
   react step {gen_ai.react.round=1, gen_ai.react.finish_reason=tool_calls, status=UNSET}
@@ -239,14 +237,12 @@ def _check_isolated(spans, keys, tree_shape=TREE):
         (tool,) = tree.find("execute_tool lookup")
         assert f'"{key}"' in tool.attributes["gen_ai.tool.call.arguments"]
         assert f"answer {key}" in tree.attributes["gen_ai.output.messages"]
-    starts = [tree.span.start_time for tree in trees]
-    ends = [tree.span.end_time for tree in trees]
-    assert max(starts) < min(ends), "the turns did overlap"
+    assert_overlapped(trees)
 
 
 def test_one_litellm_agent_in_many_threads(instrumented_with_content, serve, exporter,
                                            detector):
-    server = serve(SCRIPT)
+    server = serve(LOOKUP_SCRIPT)
     keys = [f"c{i}" for i in range(RUNS)]
     answers = turns_in_threads(lambda lookup: litellm_agent(server, tools=[lookup]), keys)
 
@@ -257,7 +253,7 @@ def test_one_litellm_agent_in_many_threads(instrumented_with_content, serve, exp
 
 async def test_one_litellm_agent_in_many_tasks(instrumented_with_content, serve, exporter,
                                                detector):
-    server = serve(SCRIPT)
+    server = serve(LOOKUP_SCRIPT)
     keys = [f"a{i}" for i in range(RUNS)]
     answers = await turns_in_tasks(lambda lookup: litellm_agent(server, tools=[lookup]),
                                    keys)

@@ -24,7 +24,14 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import get_weather, hierarchical_answer, turns_in_tasks, turns_in_threads
+from .support import (
+    LOOKUP_SCRIPT,
+    assert_overlapped,
+    get_weather,
+    hierarchical_answer,
+    turns_in_tasks,
+    turns_in_threads,
+)
 from .test_litellm import loopback_only  # noqa: F401 - the autouse network guard
 
 MODEL = "openai/gpt-4o-mini"
@@ -319,8 +326,6 @@ async def test_hierarchical_manager_with_its_default_model(run_async, instrument
 # -- 16 overlapping calls on one agent ------------------------------------
 
 RUNS = 16
-SCRIPT = [tool_calls([ToolCall("lookup", {"key": "{conv}"})], delay=0.05),
-          text("answer {conv}", delay=0.02)]
 TREE = """
 invoke_agent helper {agents.react.rounds=2, gen_ai.usage.input_tokens=20, status=UNSET}
   react step {gen_ai.react.round=1, gen_ai.react.finish_reason=tool_calls, status=UNSET}
@@ -354,15 +359,13 @@ def _check_isolated(spans, keys, streamed: bool):
         for chat in tree.find("chat gpt-4o-mini"):
             assert chat.attributes["gen_ai.request.stream"] is streamed
             assert ("gen_ai.response.time_to_first_chunk" in chat.attributes) is streamed
-    starts = [tree.span.start_time for tree in trees]
-    ends = [tree.span.end_time for tree in trees]
-    assert max(starts) < min(ends), "the turns did overlap"
+    assert_overlapped(trees)
 
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_one_agent_in_many_threads(stream, instrumented_with_content, serve, exporter,
                                    detector):
-    server = serve(SCRIPT)
+    server = serve(LOOKUP_SCRIPT)
     keys = [f"c{i}" for i in range(RUNS)]
     answers = turns_in_threads(lambda lookup: responses_agent(server, tools=[lookup]), keys,
                                stream=stream)
@@ -376,7 +379,7 @@ def test_one_agent_in_many_threads(stream, instrumented_with_content, serve, exp
 @pytest.mark.parametrize("stream", [False, True])
 async def test_one_agent_in_many_tasks(stream, instrumented_with_content, serve, exporter,
                                        detector):
-    server = serve(SCRIPT)
+    server = serve(LOOKUP_SCRIPT)
     keys = [f"a{i}" for i in range(RUNS)]
     answers = await turns_in_tasks(lambda lookup: responses_agent(server, tools=[lookup]),
                                    keys, stream=stream)
