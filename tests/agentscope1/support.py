@@ -49,3 +49,14 @@ def get_time(city: str) -> ToolResponse:
         city (`str`): The city to report on.
     """
     return text_result(f"noon in {city}")
+
+
+# One tool round, then the answer: the span tree of the lifecycle and drift tests.
+TOOL_ROUND_TREE = """
+invoke_agent helper
+  react step
+    chat scripted-model
+    execute_tool get_weather
+  react step
+    chat scripted-model
+"""

@@ -14,21 +14,12 @@ from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
 )
 from tests.runtimes import drifted
 
-from .support import get_weather, make_agent, user
+from .support import TOOL_ROUND_TREE, get_weather, make_agent, user
 
 # `ReActAgent._summarizing` (only reached at the iteration limit) is the one
 # a release "drops" here; these stay.
 KEPT = [(AgentBase, "__call__"), (ReActAgent, "reply"), (ReActAgent, "_reasoning"),
         (Toolkit, "call_tool_function")]
-
-TREE = """
-invoke_agent helper
-  react step
-    chat scripted-model
-    execute_tool get_weather
-  react step
-    chat scripted-model
-"""
 
 
 async def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
@@ -40,5 +31,5 @@ async def test_missing_method_warns_once_and_the_rest_is_traced(provider, export
                                               say("done")]), [get_weather])
         await agent(user())
 
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     detector.assert_all_ended()

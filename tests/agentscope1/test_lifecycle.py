@@ -35,7 +35,7 @@ from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
     say,
 )
 
-from .support import get_weather, make_agent, text_result, user
+from .support import TOOL_ROUND_TREE, get_weather, make_agent, text_result, user
 from .test_hooks import NONE, ONE_EACH, ours
 
 PATCHED = [(AgentBase, "__call__"), (ReActAgent, "reply"), (ReActAgent, "_reasoning"),
@@ -44,15 +44,6 @@ PATCHED = [(AgentBase, "__call__"), (ReActAgent, "reply"), (ReActAgent, "_reason
            (AnthropicChatModel, "__call__"), (DashScopeChatModel, "__call__"),
            (GeminiChatModel, "__call__"), (OllamaChatModel, "__call__"),
            (toolkit_module, "TextBlock"), (trace_module, "_check_tracing_enabled")]
-
-TREE = """
-invoke_agent helper
-  react step
-    chat scripted-model
-    execute_tool get_weather
-  react step
-    chat scripted-model
-"""
 
 
 def _script():
@@ -71,7 +62,7 @@ async def test_agent_created_before_instrument_is_traced(provider, exporter, det
         await agent(user())
     finally:
         instrumentor.uninstrument()
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     detector.assert_all_ended()
 
 
@@ -132,7 +123,7 @@ async def test_double_instrument_never_double_patches(provider, exporter, detect
             assert not is_ours(wrapper.__wrapped__), f"{owner.__name__}.{name} wrapped twice"
         agent = make_agent(ScriptedChatModel(_script()), [get_weather])
         await agent(user())
-        assert_tree(exporter.get_finished_spans(), TREE)  # one span per call, not two
+        assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)  # one span per call, not two
     finally:
         umbrella.uninstrument()
         first.uninstrument()

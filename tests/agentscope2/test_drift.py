@@ -15,21 +15,12 @@ from opentelemetry.instrumentation.agents.testing.agentscope_model import (
 )
 from tests.runtimes import drifted
 
-from .support import get_weather, make_agent, user
+from .support import TOOL_ROUND_TREE, get_weather, make_agent, user
 
 # The rest of what we patch; `Agent._handle_error_tool_call` (only reached by
 # a rejected tool call) is the one a release "drops" here.
 KEPT = [(Agent, "reply"), (Agent, "reply_stream"), (Agent, "_reasoning"),
         (ChatModelBase, "__call__"), (Toolkit, "call_tool"), (ToolBase, "__call__")]
-
-TREE = """
-invoke_agent helper
-  react step
-    chat scripted-model
-    execute_tool get_weather
-  react step
-    chat scripted-model
-"""
 
 
 async def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
@@ -41,5 +32,5 @@ async def test_missing_method_warns_once_and_the_rest_is_traced(provider, export
                                               say("done")]), [get_weather])
         await agent.reply(user())
 
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     detector.assert_all_ended()

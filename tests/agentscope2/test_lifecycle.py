@@ -22,20 +22,11 @@ from opentelemetry.instrumentation.agents.testing.agentscope_model import (
     say,
 )
 
-from .support import get_weather, make_agent, user
+from .support import TOOL_ROUND_TREE, get_weather, make_agent, user
 
 PATCHED = [(Agent, "reply"), (Agent, "reply_stream"), (Agent, "_reasoning"),
            (Agent, "_handle_error_tool_call"), (ChatModelBase, "__call__"),
            (Toolkit, "call_tool"), (ToolBase, "__call__")]
-
-TREE = """
-invoke_agent helper
-  react step
-    chat scripted-model
-    execute_tool get_weather
-  react step
-    chat scripted-model
-"""
 
 
 def _script():
@@ -54,7 +45,7 @@ async def test_agent_created_before_instrument_is_traced(provider, exporter, det
         await agent.reply(user())
     finally:
         instrumentor.uninstrument()
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     detector.assert_all_ended()
 
 
@@ -89,7 +80,7 @@ async def test_double_instrument_never_double_patches(provider, exporter, detect
             assert not is_ours(wrapper.__wrapped__), f"{cls.__name__}.{name} wrapped twice"
         agent = make_agent(ScriptedChatModel(_script()), [get_weather])
         await agent.reply(user())
-        assert_tree(exporter.get_finished_spans(), TREE)  # one span per call, not two
+        assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)  # one span per call, not two
     finally:
         umbrella.uninstrument()
         first.uninstrument()
@@ -106,7 +97,7 @@ async def test_umbrella_instruments_and_uninstruments(provider, exporter, detect
     finally:
         umbrella.uninstrument()
     assert not AgentScopeInstrumentor().is_instrumented_by_opentelemetry
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
 
 
 async def test_reinstrument_after_uninstrument(provider, exporter):

@@ -65,3 +65,14 @@ def divide(args: dict[str, Any]) -> str:
 
 
 NUMBERS = {"a": "integer", "b": "integer"}
+
+
+# One tool round, then the answer: the span tree of the lifecycle and drift tests.
+TOOL_ROUND_TREE = """
+invoke_agent hermes
+  react step
+    chat fake-model
+    execute_tool add_numbers
+  react step
+    chat fake-model
+"""

@@ -13,21 +13,12 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
 )
 from tests.runtimes import drifted
 
-from .support import NUMBERS, add_numbers, make_agent, tools
+from .support import NUMBERS, TOOL_ROUND_TREE, add_numbers, make_agent, tools
 
 # `AIAgent._handle_max_iterations` (only reached at the iteration limit) is
 # the one a release "drops" here; these stay.
 KEPT = ["run_conversation", "_interruptible_streaming_api_call", "_interruptible_api_call",
         "_invoke_tool"]
-
-TREE = """
-invoke_agent hermes
-  react step
-    chat fake-model
-    execute_tool add_numbers
-  react step
-    chat fake-model
-"""
 
 
 def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
@@ -41,5 +32,5 @@ def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, ca
             tools(add_numbers=(add_numbers, NUMBERS)):
         make_agent(srv.base_url).run_conversation("[conv:drift]")
 
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     detector.assert_all_ended()

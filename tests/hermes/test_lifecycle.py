@@ -20,16 +20,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import NUMBERS, add_numbers, make_agent, tools
-
-TREE = """
-invoke_agent hermes
-  react step
-    chat fake-model
-    execute_tool add_numbers
-  react step
-    chat fake-model
-"""
+from .support import NUMBERS, TOOL_ROUND_TREE, add_numbers, make_agent, tools
 
 
 def _script():
@@ -77,7 +68,7 @@ def test_uninstrument_restores_everything(provider, exporter, server):
             assert all(is_ours(wrapper) for wrapper in _current(points).values())
             assert isinstance(helpers.threading, ThreadingWithContext)
             agent.run_conversation("[conv:a]")
-            assert_tree(exporter.get_finished_spans(), TREE)
+            assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     finally:
         instrumentor.uninstrument()
 
@@ -100,7 +91,7 @@ def test_agent_built_before_instrument_is_traced(provider, exporter, detector, s
             agent.run_conversation("[conv:late]")
         finally:
             instrumentor.uninstrument()
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     detector.assert_all_ended()
 
 
@@ -115,7 +106,7 @@ def test_double_instrument_never_double_patches(provider, exporter, server):
         srv = server(_script())
         with tools(add_numbers=(add_numbers, NUMBERS)):
             make_agent(srv.base_url).run_conversation("[conv:twice]")
-        assert_tree(exporter.get_finished_spans(), TREE)
+        assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     finally:
         first.uninstrument()
 

@@ -156,3 +156,14 @@ def hierarchical_answer(conversation: str | None, prompt: str) -> Turn:
             return text(json.dumps({"task_id": int(task_id), "agent_name": worker,
                                     "action": "execute"}))
     return text(json.dumps({"task_id": 0, "agent_name": "", "action": "stop"}))
+
+
+# One tool round, then the answer: the span tree of the lifecycle and drift tests.
+TOOL_ROUND_TREE = """
+invoke_agent helper
+  react step
+    chat gpt-4o-mini
+    execute_tool get_weather
+  react step
+    chat gpt-4o-mini
+"""

@@ -14,20 +14,11 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
 )
 from tests.runtimes import drifted
 
-from .support import make_agent
+from .support import TOOL_ROUND_TREE, make_agent
 
 # `AgentTeam.astart` (only reached by an async team) is the one a release
 # "drops" here; these stay.
 KEPT = [(ChatMixin, "chat"), (ChatMixin, "achat"), (AgentTeam, "start")]
-
-TREE = """
-invoke_agent helper
-  react step
-    chat gpt-4o-mini
-    execute_tool get_weather
-  react step
-    chat gpt-4o-mini
-"""
 
 
 def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, caplog,
@@ -38,5 +29,5 @@ def test_missing_method_warns_once_and_the_rest_is_traced(provider, exporter, ca
                  warns="praisonaiagents.agents.agents.AgentTeam.astart"):
         assert make_agent().chat("hi") == "sunny"
 
-    assert_tree(exporter.get_finished_spans(), TREE)
+    assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     detector.assert_all_ended()

@@ -18,7 +18,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     tool_calls,
 )
 
-from .support import make_agent
+from .support import TOOL_ROUND_TREE, make_agent
 
 
 def _patched():
@@ -63,16 +63,6 @@ def _script():
     return [tool_calls([ToolCall("get_weather", {"city": "Lima"})]), text("sunny")]
 
 
-TREE = """
-invoke_agent helper
-  react step
-    chat gpt-4o-mini
-    execute_tool get_weather
-  react step
-    chat gpt-4o-mini
-"""
-
-
 def test_uninstrument_restores_every_patched_callable(provider, exporter, serve):
     from praisonaiagents.lite import LiteAgent
 
@@ -115,7 +105,7 @@ def test_double_instrument_never_double_patches(provider, exporter, serve, detec
             assert is_ours(wrapper)
             assert not is_ours(wrapper.__wrapped__), f"{cls.__name__}.{name} wrapped twice"
         make_agent().chat("hi")
-        assert_tree(exporter.get_finished_spans(), TREE)
+        assert_tree(exporter.get_finished_spans(), TOOL_ROUND_TREE)
     finally:
         first.uninstrument()
     detector.assert_all_ended()
