@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 VENV1 ?= .venv-agentscope1
 STAMP1 := $(VENV1)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean matrix matrix-ci matrix-readme
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,29 @@ bench: $(STAMP) $(STAMP1)
 	$(VENV1)/bin/python benchmarks/run.py --memory-only 2>/dev/null
 
 clean:
-	rm -rf $(VENV) $(VENV1) $(VENV_PHOENIX)
+	rm -rf $(VENV) $(VENV1) $(VENV_PHOENIX) $(TOOLS) .matrix
+
+# The compatibility matrix (scripts/matrix.py): Python 3.11-3.13 x runtime
+# line x newest / oldest claimed / today's pins, one uv-built environment per
+# cell under .matrix/. `matrix` runs every cell (about 2 h on 2 cores),
+# `matrix-ci` the ones .ci/run runs, `matrix-readme` writes README.md's table
+# from the last results.
+TOOLS ?= .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv>=0.13,<0.14"
+	touch $(TOOLS_STAMP)
+
+matrix: $(TOOLS_STAMP)
+	$(TOOLS)/bin/python scripts/matrix.py
+
+matrix-ci: $(TOOLS_STAMP)
+	$(TOOLS)/bin/python scripts/matrix.py --ci
+
+matrix-readme: $(TOOLS_STAMP)
+	$(TOOLS)/bin/python scripts/matrix.py --readme
 
 # Arize Phoenix, the backend of the end-to-end tests, gets an environment of
 # its own (its releases need mcp>=2.3, which AgentScope 2.0.10 does not
