@@ -44,7 +44,7 @@ clean:
 
 # The compatibility matrix (scripts/matrix.py): Python 3.11-3.13 x runtime
 # line x newest / oldest claimed / today's pins, one uv-built environment per
-# cell under .matrix/. `matrix` runs every cell (about 2 h on 2 cores),
+# cell under .matrix/. `matrix` runs all 21 cells (about an hour on 2 cores),
 # `matrix-ci` the ones .ci/run runs, `matrix-readme` writes README.md's table
 # from the last results.
 TOOLS ?= .venv-tools
