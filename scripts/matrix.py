@@ -119,10 +119,13 @@ _LITELLM = ("LiteLLM's own bugs, with or without us: the newest LiteLLM that ins
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {
     "newest-*-agentscope2-alone": {
         "tests/crossprocess/test_mcp_*": _MCP2,
+        "tests/crossprocess/test_faults_agentscope2.py::test_mcp_*": _MCP2,
     },
     "*-agentscope2": {
-        "tests/praisonai/test_litellm.py::*": _LITELLM,
+        "tests/praisonai/test_litellm*.py::*": _LITELLM,
         "tests/semconv/test_praisonai.py::test_litellm_*": _LITELLM,
+        # The coverage check's PraisonAI runs include the LiteLLM path's.
+        "tests/coverage/test_praisonai.py::*": _LITELLM,
     },
     "oldest-*-agentscope2": {
         "tests/hermes/test_spans.py::test_cron_platform_nesting_gives_one_chat_span":
