@@ -108,19 +108,12 @@ EXTRA_OF = {"hermes-agent": "anthropic"}
 # Failures understood and not (yet) ours to fix in this cell, per cell pattern:
 # {test id or fnmatch pattern: why}. A cell whose only failures are listed here
 # still passes; the README table names the reasons.
-_MCP2 = ("mcp 2.x (AgentScope 2.0.11 requires it): our MCPInstrumentor declares mcp<2 and "
-         "stays inert, and the test server examples/across_processes/mcp_weather.py uses "
-         "FastMCP, which 2.x renamed")
 _LITELLM = ("LiteLLM's own bugs, with or without us: the newest LiteLLM that installs "
             "here (1.106) imports mcp.types.CacheableResult, which mcp 1.30 (the newest "
             "AgentScope 2.0.10 allows) lacks, without declaring the mcp it needs; 1.110 "
             "downloads tiktoken's encoding on first use, and the tests allow no network "
             "beyond 127.0.0.1 (today's pin, 1.97.0, passes)")
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {
-    "newest-*-agentscope2-alone": {
-        "tests/crossprocess/test_mcp_*": _MCP2,
-        "tests/crossprocess/test_faults_agentscope2.py::test_mcp_*": _MCP2,
-    },
     "*-agentscope2": {
         "tests/praisonai/test_litellm*.py::*": _LITELLM,
         "tests/semconv/test_praisonai.py::test_litellm_*": _LITELLM,

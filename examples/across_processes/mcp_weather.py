@@ -1,4 +1,4 @@
-"""An MCP server (FastMCP, from the `mcp` package) for the cross-process demo and tests.
+"""An MCP server (FastMCP from `mcp` 1.x, MCPServer from 2.x) for the cross-process demo and tests.
 
     python mcp_weather.py stdio
     python mcp_weather.py http PORT
@@ -25,12 +25,21 @@ from opentelemetry.instrumentation.agents.mcp import MCPInstrumentor
 export_from_environment("mcp-weather")
 MCPInstrumentor().instrument()
 
-from mcp.server.fastmcp import FastMCP  # noqa: E402
 from mcp.types import ToolAnnotations  # noqa: E402
 
 transport = sys.argv[1]
 port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-server = FastMCP("weather", host="127.0.0.1", port=port, log_level="WARNING")
+try:
+    # mcp 2.x renamed FastMCP to MCPServer and moved host/port to run().
+    from mcp.server.mcpserver import MCPServer
+except ImportError:
+    from mcp.server.fastmcp import FastMCP
+
+    server = FastMCP("weather", host="127.0.0.1", port=port, log_level="WARNING")
+    run_options: dict = {}
+else:
+    server = MCPServer("weather", log_level="WARNING")
+    run_options = {} if transport == "stdio" else {"host": "127.0.0.1", "port": port}
 tracer = trace.get_tracer("mcp-weather")
 
 
@@ -53,4 +62,4 @@ async def get_weather(city: str) -> str:
         return f"sunny in {city}"
 
 
-server.run("stdio" if transport == "stdio" else "streamable-http")
+server.run("stdio" if transport == "stdio" else "streamable-http", **run_options)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from importlib.metadata import version
 
 from agentscope.agent import A2AAgent, Agent, ReActConfig
 from agentscope.mcp import HttpMCPConfig, MCPClient, StdioMCPConfig
@@ -133,15 +134,20 @@ async def test_mcp_http_server_killed_mid_call(host_provider, receiver, detector
     bare, traced = await _bare_then_traced(host_provider, run)
 
     assert traced == bare
-    # The MCP client does not notice the dead server on streamable HTTP: the
-    # request waits out AgentScope's execution timeout (the SDK's 408).
-    assert traced[1] == [(TOOL, "error", [
-        "Error occurred when calling MCP tool: Timed out while waiting for response to "
-        "ClientRequest. Waited 5.0 seconds."])]
+    if int(version("mcp").split(".")[0]) >= 2:
+        # mcp 2.x notices the dropped connection (CONNECTION_CLOSED).
+        message, code = "Connection closed", "-32000"
+    else:
+        # The mcp 1.x client does not notice the dead server on streamable
+        # HTTP: the request waits out AgentScope's execution timeout (the
+        # SDK's 408).
+        message, code = ("Timed out while waiting for response to ClientRequest. "
+                         "Waited 5.0 seconds."), "408"
+    assert traced[1] == [(TOOL, "error", [f"Error occurred when calling MCP tool: {message}"])]
     spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent helper" for s in got))
     client, tool = _failed_mcp_client(spans)
     assert client.attributes["network.transport"] == "tcp"
-    assert client.attributes["error.type"] == "408"
+    assert client.attributes["error.type"] == code
     assert tool.status.status_code is StatusCode.ERROR
     detector.assert_all_ended()
     assert "opentelemetry-instrumentation-agents failed" not in caplog.text

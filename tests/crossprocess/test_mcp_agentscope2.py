@@ -8,6 +8,7 @@ across them. Transports: stdio (stateful client) and streamable HTTP on
 from __future__ import annotations
 
 import sys
+from importlib.metadata import version
 
 import pytest
 from agentscope.agent import Agent, ReActConfig
@@ -41,6 +42,12 @@ def _agent(client: MCPClient, city: str) -> Agent:
     model = ScriptedChatModel([call_tools(("mcp__weather__get_weather", {"city": city})), say("Done.")])
     return Agent(name="helper", system_prompt="You help.", model=model,
                  toolkit=Toolkit(mcps=[client]), react_config=ReActConfig(max_iters=3))
+
+
+MCP2 = int(version("mcp").split(".")[0]) >= 2
+# Protocol 2026-07-28 (mcp 2.x's default) has no sessions and no
+# `initialize`: a client discovers the server with `server/discover`.
+SESSIONLESS_PROTOCOL = "2026-07-28"
 
 
 def _one_trace(spans):
@@ -136,16 +143,20 @@ async def test_streamable_http_tool_call_is_one_trace(instrumented, receiver, de
     _assert_listings_continue(spans)
     # A stateless client opens a session per call: its `initialize` is part
     # of the tool call (and answered by the server in the same trace).
-    shown = [s for s in spans if s.name not in ("tools/list", "initialize")]
+    shown = [s for s in spans if s.name not in ("tools/list", "initialize", "server/discover")]
     assert_tree(shown, _tool_call_tree("tcp", ", network.transport=tcp"))
     client_span, = _mcp_spans(spans, "tools/call get_weather", SpanKind.CLIENT)
     server_span, = _mcp_spans(spans, "tools/call get_weather", SpanKind.SERVER)
     assert client_span.attributes["server.address"] == "127.0.0.1"
     assert client_span.attributes["server.port"] == port
     assert server_span.attributes["network.transport"] == "tcp"
-    assert server_span.attributes["mcp.session.id"]
     assert server_span.attributes["mcp.protocol.version"]
-    initializes = _mcp_spans(spans, "initialize", SpanKind.CLIENT)
+    if server_span.attributes["mcp.protocol.version"] < SESSIONLESS_PROTOCOL:
+        assert server_span.attributes["mcp.session.id"]
+    else:
+        assert "mcp.session.id" not in server_span.attributes
+    initializes = _mcp_spans(spans, "initialize", SpanKind.CLIENT) + _mcp_spans(
+        spans, "server/discover", SpanKind.CLIENT)
     if stateful:
         assert not initializes  # sent by connect(), before the reply
     else:
@@ -192,8 +203,10 @@ async def test_request_timing_out(instrumented, receiver, detector, caplog):
     assert result.get_text_content() == "Done."
     spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent helper" for s in got))
     client_span, = _mcp_spans(spans, "tools/call get_weather", SpanKind.CLIENT)
-    assert client_span.attributes["error.type"] == "408"  # the SDK's REQUEST_TIMEOUT
-    assert client_span.attributes["rpc.response.status_code"] == "408"
+    # The SDK's REQUEST_TIMEOUT: 408 in mcp 1.x, JSON-RPC's -32001 in 2.x.
+    timeout_code = "-32001" if MCP2 else "408"
+    assert client_span.attributes["error.type"] == timeout_code
+    assert client_span.attributes["rpc.response.status_code"] == timeout_code
     detector.assert_all_ended()
     assert "opentelemetry-instrumentation-agents failed" not in caplog.text
 

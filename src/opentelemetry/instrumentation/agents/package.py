@@ -9,5 +9,5 @@ HERMES_AGENT = "hermes-agent >= 0.13, < 1"
 PRAISONAI_AGENTS = "praisonaiagents >= 1.7, < 2"
 
 _instruments = (AGENTSCOPE, HERMES_AGENT, PRAISONAI_AGENTS)
-MCP = "mcp >= 1.0, < 2"
+MCP = "mcp >= 1.0, < 3"
 A2A_SDK = "a2a-sdk >= 1.0, < 2"

@@ -2,7 +2,8 @@
 
 The MCP spans themselves (and the trace context in ``params._meta``) come
 from `opentelemetry.instrumentation.agents.mcp`, which patches the
-`mcp.ClientSession` every AgentScope `MCPClient` and `MCPTool` uses. All an
+`mcp` client every AgentScope `MCPClient` and `MCPTool` uses (`ClientSession`
+in mcp 1.x, `Client` in 2.x). All an
 AgentScope adapter adds is what only AgentScope knows: whether the
 connection is stdio (``network.transport=pipe``) or streamable HTTP (``tcp``,
 with ``server.address`` / ``server.port``).
@@ -20,8 +21,28 @@ from .._patching import Patcher
 from .._safety import report
 from ..mcp._client import CONNECTION, Connection
 
-# Stateful clients: the session `MCPClient.connect` opened -> its connection.
-_SESSIONS: weakref.WeakKeyDictionary[Any, Connection] = weakref.WeakKeyDictionary()
+
+class _Sessions:
+    """Stateful clients: the session `MCPClient.connect` opened -> its connection.
+
+    Keyed by identity, held weakly: with mcp 2.x the session is an
+    `mcp.Client`, a dataclass and so unhashable.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref, Connection]] = {}
+
+    def __setitem__(self, session: Any, connection: Connection) -> None:
+        key = id(session)
+        self._entries[key] = (weakref.ref(session, lambda _ref: self._entries.pop(key, None)),
+                              connection)
+
+    def get(self, session: Any) -> Connection | None:
+        entry = self._entries.get(id(session))
+        return entry[1] if entry is not None and entry[0]() is session else None
+
+
+_SESSIONS = _Sessions()
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -61,7 +82,8 @@ def _connect_wrapper(wrapped, instance, args, kwargs):
     async def connect():
         result = await _client_method_wrapper(wrapped, instance, args, kwargs)
         try:
-            session = getattr(instance, "_session", None)
+            # `_session` with mcp 1.x, `_client` (an `mcp.Client`) with 2.x.
+            session = getattr(instance, "_session", None) or getattr(instance, "_client", None)
             connection = connection_of(getattr(instance, "mcp_config", None))
             if session is not None and connection is not None:
                 _SESSIONS[session] = connection

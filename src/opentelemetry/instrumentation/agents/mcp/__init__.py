@@ -15,7 +15,12 @@ low-level `Server` under FastMCP): one SERVER span per request handled,
 continuing the context found in ``params._meta``, current while the handler
 runs, so a tool's own spans land under the caller's tool call.
 
-The installed `mcp` (1.x) does neither itself; this adds both.
+`mcp` 1.x does neither itself; this adds both. `mcp` 2.x sends requests
+through a JSON-RPC dispatcher that opens spans of its own (on the global
+tracer provider) and already writes and reads ``traceparent`` in ``_meta``:
+there we keep its propagation and put our spans in place of its spans, so a
+request still has one span per side, in this package's shape. Each version's
+call points are patched only when that version is installed.
 """
 
 from __future__ import annotations
@@ -43,6 +48,22 @@ class MCPInstrumentor(RuntimeInstrumentor):
             patcher.wrap(module, "BaseSession.send_request", _client.send_request_wrapper(handler))
             patcher.wrap(module, "RequestResponder.respond", _server.respond_wrapper())
 
+        def lowlevel_server(module):
+            # mcp 1.x only; 2.x's Server dispatches through middleware
+            # (below), and has no `_handle_request` to warn about.
+            if hasattr(getattr(module, "Server", None), "_handle_request"):
+                patcher.wrap(module, "Server._handle_request",
+                             _server.handle_request_wrapper(handler))
+
+        def dispatcher_module(module):
+            patcher.wrap(module, "JSONRPCDispatcher.send_raw_request",
+                         _client.send_raw_request_wrapper(handler))
+            patcher.wrap(module, "otel_span", _client.otel_span_wrapper())
+
+        # mcp 1.x
         patcher.on_import("mcp.shared.session", session_module)
-        patcher.on_import("mcp.server.lowlevel.server", lambda module: patcher.wrap(
-            module, "Server._handle_request", _server.handle_request_wrapper(handler)))
+        patcher.on_import("mcp.server.lowlevel.server", lowlevel_server)
+        # mcp 2.x (neither module exists in 1.x)
+        patcher.on_import("mcp.shared.jsonrpc_dispatcher", dispatcher_module)
+        patcher.on_import("mcp.server._otel", lambda module: patcher.wrap(
+            module, "OpenTelemetryMiddleware.__call__", _server.middleware_wrapper(handler)))

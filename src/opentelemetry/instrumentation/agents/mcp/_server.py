@@ -101,3 +101,80 @@ def respond_wrapper():
         return wrapped(*args, **kwargs)
 
     return wrapper
+
+
+# -- mcp 2.x -------------------------------------------------------------------
+#
+# mcp 2.x's low-level `Server` runs every inbound request through its
+# middleware list, which starts with its own `OpenTelemetryMiddleware`: a
+# SERVER span on the global tracer provider, continuing ``_meta``'s
+# ``traceparent``. Instrumented, that middleware opens our span instead (the
+# same request would otherwise have two SERVER spans): ours continues the
+# same ``_meta``, adds the session id and transport, and follows our
+# provider, suppression and metrics. Uninstrumented, it is the SDK's again.
+
+_INVALID_PARAMS = -32602  # JSON-RPC; what the SDK answers a params ValidationError with
+
+
+def _meta_carrier(meta: Any) -> dict[str, Any] | None:
+    if meta is None:
+        return None
+    if isinstance(meta, dict):
+        return meta
+    extra = getattr(meta, "model_extra", None)
+    return extra if extra else None
+
+
+def middleware_wrapper(handler: TelemetryHandler):
+    def wrapper(wrapped, instance, args, kwargs):
+        if not handler.enabled:
+            return wrapped(*args, **kwargs)
+        return _middleware(handler, wrapped, args, kwargs)
+
+    return wrapper
+
+
+def _start_v2(handler: TelemetryHandler, ctx: Any) -> MCPInvocation | None:
+    method = getattr(ctx, "method", None)
+    params = getattr(ctx, "params", None)
+    name = params.get("name") if method in _TARGETED and hasattr(params, "get") else None
+    session_id = transport = None
+    headers = getattr(getattr(ctx, "request", None), "headers", None)
+    if headers is not None:
+        transport = A.TRANSPORT_TCP
+        session_id = headers.get("mcp-session-id")
+    return handler.start_mcp(
+        method, target=name if isinstance(name, str) else None, server=True,
+        parent=extract(_meta_carrier(getattr(ctx, "meta", None))),
+        request_id=getattr(ctx, "request_id", None), session_id=session_id,
+        protocol_version=getattr(ctx, "protocol_version", None), transport=transport)
+
+
+async def _middleware(handler: TelemetryHandler, wrapped, args, kwargs):
+    ctx = args[0] if args else kwargs.get("ctx")
+    call_next = args[1] if len(args) > 1 else kwargs.get("call_next")
+    inv = None
+    try:
+        inv = _start_v2(handler, ctx)
+    except Exception:  # noqa: BLE001
+        report("tracing an MCP request handled")
+    if inv is None or call_next is None:
+        return await wrapped(*args, **kwargs)
+    token = otel_context.attach(inv.context)
+    try:
+        result = await call_next(ctx)
+    except BaseException as exc:
+        code = getattr(getattr(exc, "error", None), "code", None)
+        if not isinstance(code, int) and type(exc).__name__ == "ValidationError":
+            code = _INVALID_PARAMS  # the response the SDK turns it into
+        if isinstance(code, int):
+            handler.finish_mcp(inv, status_code=code)
+        else:
+            handler.finish_mcp(inv, error=exc)
+        raise
+    finally:
+        otel_context.detach(token)
+    is_error = getattr(result, "is_error", None) is True or (
+        isinstance(result, dict) and result.get("isError") is True)
+    handler.finish_mcp(inv, error_type=A.MCP_TOOL_ERROR if is_error else None)
+    return result
