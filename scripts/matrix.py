@@ -424,7 +424,9 @@ def write_readme(results: dict[str, dict[str, object]]) -> None:
     if start < 0 or end < start:
         sys.exit(f"README.md has no {BEGIN} ... {END} region")
     dates = sorted(str(r.get("date", "")) for r in results.values())
-    body = (f"{BEGIN}\n\nLast run: {dates[-1] if dates else 'never'} UTC.\n\n"
+    when = (f"{dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1]
+            else dates[-1] if dates else "never")
+    body = (f"{BEGIN}\n\nCells last run: {when} UTC.\n\n"
             f"{table(results)}\n\n")
     README.write_text(text[:start] + body + text[end:])
 
