@@ -77,7 +77,8 @@ class AgentOperations(HandlerBase):
                 attrs[A.AGENT_MAX_ITERATIONS] = max_iterations
             span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
                                SpanKind.INTERNAL, parent_ctx, attrs)
-            self._add_content(span, "agent", A.INPUT_MESSAGES, input_value)
+            if self.span_content:  # hot path: no call while content is off
+                self._add_content(span, "agent", A.INPUT_MESSAGES, input_value)
             frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
                                     current_frame(parent_ctx), attrs)
             frame.context = _context_with(parent_ctx, span, FRAME_KEY, _ref(frame))

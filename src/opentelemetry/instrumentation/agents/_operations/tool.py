@@ -69,7 +69,8 @@ class ToolOperations(HandlerBase):
                 attrs[A.TOOL_DESCRIPTION] = _text(description, self.content_limit)
             span = self._start(f"execute_tool {name}" if name else "execute_tool",
                                SpanKind.INTERNAL, parent, attrs)
-            self._add_content(span, "tool", A.TOOL_CALL_ARGUMENTS, arguments)
+            if self.span_content:  # hot path: no call while content is off
+                self._add_content(span, "tool", A.TOOL_CALL_ARGUMENTS, arguments)
             inv = ToolInvocation(span, parent, perf_counter(), frame, attrs)
             inv.context = _context_with(parent, span, TOOL_KEY, _ref(inv))
             return inv
@@ -96,7 +97,8 @@ class ToolOperations(HandlerBase):
                 return
             if error_type is None and error is None:
                 error_type = inv.error_type
-            self._add_content(inv.span, "tool", A.TOOL_CALL_RESULT, result)
+            if self.span_content:  # hot path: no call while content is off
+                self._add_content(inv.span, "tool", A.TOOL_CALL_RESULT, result)
             self._end(inv, error, error_type)
             if self.metering:
                 attrs = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}

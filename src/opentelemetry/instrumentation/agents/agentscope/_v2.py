@@ -342,7 +342,7 @@ def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
     cache_read = get("cache_input_tokens", None)
     cache_creation = get("cache_creation_input_tokens", None)
     input_tokens = get("input_tokens", None)
-    if (input_tokens is not None and (cache_read or cache_creation)
+    if ((cache_read or cache_creation) and input_tokens is not None
             and inv.attributes.get(A.PROVIDER_NAME) == "anthropic"):
         # Anthropic's input count leaves out the cached and cache-written
         # tokens (AgentScope passes it through); the conventions' count has them.
