@@ -12,6 +12,7 @@ is the per-tool one (``ToolConfig(timeout=...)``); an application's is
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 import time
@@ -221,6 +222,13 @@ def test_a_stream_closed_by_its_reader_ends_every_span(instrument, exporter, det
         stream = agent.start(PROMPT, stream=True)
         pieces = [next(stream), next(stream)]
         stream.close()
+        # Closing PraisonAI's generator leaves the OpenAI SDK stream inside it
+        # unclosed, in a reference cycle. Were the cyclic GC to finalize it
+        # while the next request holds the same (PraisonAI-wide) client's
+        # httpcore pool lock, closing it would take that lock again and the
+        # thread would deadlock: encode/httpcore#990, with or without us. Collect it
+        # here, between the runs, so no such finalizer is left pending.
+        gc.collect()
         return {"pieces": pieces, "history": normalize(agent.chat_history)}
 
     plain = read_two_then_close()
