@@ -119,6 +119,16 @@ _FASTAPI_TELEMETRY = (
     "`POST /chat/` / `fastapi.endpoint` spans as the parents of our spans, and there are "
     "none; our continuation without them passes (test_launch_praisonai's plain tests)")
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {
+    "oldest-*-agentscope1": {
+        "tests/semconv/test_agentscope1.py::test_openai_response_model_*":
+            "AgentScope 1.0.19 has no OpenAIResponseModel (1.0.21 has it); every "
+            "ChatModelBase subclass that exists is traced",
+        "tests/semconv/test_agentscope1.py::test_anthropic_model_parameters_and_server"
+        "[[]streamed[]]":
+            "AgentScope 1.0.19's own bug, with or without us: its AnthropicChatModel "
+            "compares a streamed message_delta's input_tokens, None when the event has "
+            "none, with an int and raises TypeError (1.0.21 reads it as `or 0`)",
+    },
     "*-agentscope2": {
         "tests/praisonai/test_litellm*.py::*": _LITELLM,
         "tests/semconv/test_praisonai.py::test_litellm_*": _LITELLM,
