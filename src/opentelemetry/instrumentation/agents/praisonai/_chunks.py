@@ -27,13 +27,13 @@ if TYPE_CHECKING:
 
 def traced(stream: Any, call: _Call) -> Any:
     """`stream` with its iteration traced for `call`."""
-    observer = _ChunkObserver(call)
+    observer = ChunkObserver(call)
     if hasattr(stream, "__aiter__"):
         return _AsyncStream(stream, observer)
     return _SyncStream(stream, observer)
 
 
-class _ChunkObserver:
+class ChunkObserver:
     """Reads what a span needs off each chunk; the span ends with the stream."""
 
     __slots__ = ("call", "calls", "context", "finish", "model", "response_id", "text",
@@ -152,7 +152,7 @@ class _WatchedAsync(wrapt.ObjectProxy):
         return await self._self_traced.__anext__()
 
 
-def _abandoned(observer: _ChunkObserver) -> None:
+def _abandoned(observer: ChunkObserver) -> None:
     # A stream dropped before it was read at all never runs the traced
     # generator's `finally`; its span ends when the generator is collected.
     try:
@@ -164,7 +164,7 @@ def _abandoned(observer: _ChunkObserver) -> None:
 class _SyncStream(wrapt.ObjectProxy):
     """An OpenAI `Stream` whose iteration is traced; everything else passes through."""
 
-    def __init__(self, stream: Any, observer: _ChunkObserver) -> None:
+    def __init__(self, stream: Any, observer: ChunkObserver) -> None:
         super().__init__(stream)
         traced = trace_sync_stream(stream, lambda: observer)
         # On the generator, not the proxy: `for c in create(...)` drops the
@@ -194,7 +194,7 @@ class _SyncStream(wrapt.ObjectProxy):
 class _AsyncStream(wrapt.ObjectProxy):
     """An OpenAI `AsyncStream` whose iteration is traced."""
 
-    def __init__(self, stream: Any, observer: _ChunkObserver) -> None:
+    def __init__(self, stream: Any, observer: ChunkObserver) -> None:
         super().__init__(stream)
         traced = trace_async_stream(stream, lambda: observer)
         weakref.finalize(traced, _abandoned, observer)

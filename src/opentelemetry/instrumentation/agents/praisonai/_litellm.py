@@ -30,12 +30,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _request, _usage
-from .. import attributes as A
+from .. import _request
 from .._handler import TelemetryHandler
 from .._safety import report
 from .._streams import trace_async_stream, trace_sync_stream
 from . import _messages
+from ._chunks import ChunkObserver
 from ._models import NO_MESSAGES, _Call, next_round, start_call
 from ._wrapping import acall_in, call_in
 
@@ -112,23 +112,11 @@ def _start(handler: TelemetryHandler, params: dict) -> _Call | None:
         return None
 
 
-class _StreamObserver:
-    """Reads what the span needs off LiteLLM's `ModelResponseStream` chunks."""
+class _StreamObserver(ChunkObserver):
+    """Reads what the span needs off LiteLLM's `ModelResponseStream` chunks,
+    whose fields may be missing; the span ends as on the OpenAI path."""
 
-    __slots__ = ("call", "calls", "context", "finish", "model", "response_id", "text",
-                 "usage")
-
-    def __init__(self, call: _Call) -> None:
-        self.call = call
-        self.context = call.context
-        self.response_id: str | None = None
-        self.model: str | None = None
-        self.finish: str | None = None
-        self.usage: Any = None
-        self.text: list[str] | None = [] if call.handler.capture_content else None
-        self.calls: dict[int, list[Any]] = {}
-        if call.turn is not None:
-            call.turn.open_chat = call.inv
+    __slots__ = ()
 
     def on_item(self, chunk: Any) -> None:
         self.call.handler.chat_chunk(self.call.inv)
@@ -150,28 +138,6 @@ class _StreamObserver:
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self.usage = usage
-
-    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
-        call = self.call
-        if call.inv.ended:
-            return
-        if error is not None:
-            call.failed(error)
-            return
-        if self.finish is None:
-            call.failed(error_type="incomplete_stream")
-            return
-        finish = str(self.finish)
-        usage = self.usage
-        output = None
-        if self.text is not None:
-            output = _messages.streamed(self.text, self.calls, finish)
-        call.succeeded(
-            A.FINISH_TOOL_CALLS if finish == A.FINISH_TOOL_CALLS else A.FINISH_STOP,
-            response_model=self.model, response_id=self.response_id, finish_reasons=[finish],
-            input_tokens=getattr(usage, "prompt_tokens", None),
-            output_tokens=getattr(usage, "completion_tokens", None),
-            usage_details=_usage.details(usage), output_messages=output)
 
 
 def _outcome(call: _Call, result: Any, is_async: bool) -> Any:
