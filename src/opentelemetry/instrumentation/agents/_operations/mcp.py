@@ -24,9 +24,7 @@ from ._base import (
     DURATION_BUCKETS,
     HandlerBase,
     _clean,
-    _get_current,
     _set_span_in_context,
-    _suppressed,
 )
 
 _TOOLS_CALL = "tools/call"
@@ -73,10 +71,8 @@ class MCPOperations(HandlerBase):
         None means the current context.
         """
         try:
-            if not self.enabled:
-                return None
-            current = _get_current()
-            if _suppressed(current):
+            current = self.current_parent()
+            if current is None:
                 return None
             method = _clean(method) or "unknown"
             target = _clean(target)

@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind
 from .. import attributes as A
 from .._invocations import _Invocation
 from .._safety import report
-from ._base import HandlerBase, _clean, _get_current, _set_span_in_context, _suppressed
+from ._base import HandlerBase, _clean, _set_span_in_context
 
 
 class ProcessInvocation(_Invocation):
@@ -36,10 +36,8 @@ class MessagingOperations(HandlerBase):
         """Start handling one message of `destination`; `parent` is the
         context the message carried (the current one when None)."""
         try:
-            if not self.enabled:
-                return None
-            current = _get_current()
-            if _suppressed(current):
+            current = self.current_parent()
+            if current is None:
                 return None
             destination = _clean(destination)
             attrs: dict[str, Any] = {A.MESSAGING_SYSTEM: system,

@@ -206,6 +206,19 @@ def _sent(args: tuple, kwargs: dict, temperature_index: int) -> dict[str, Any]:
     return {**kwargs, "temperature": _arg(args, kwargs, temperature_index, "temperature", 1.0)}
 
 
+def _client_wrapper(start, is_async: bool):
+    """The wrapper of an `OpenAIClient` method whose chat span `start(instance,
+    args, kwargs)` opens."""
+    if is_async:
+        async def async_wrapper(wrapped, instance, args, kwargs):
+            return await _traced_async(start(instance, args, kwargs), wrapped, args, kwargs)
+        return async_wrapper
+
+    def wrapper(wrapped, instance, args, kwargs):
+        return _traced_sync(start(instance, args, kwargs), wrapped, args, kwargs)
+    return wrapper
+
+
 def completion_wrapper(handler: TelemetryHandler, is_async: bool):
     """`(a)create_completion(messages, model, temperature, stream, tools, ...)`."""
     def start(instance, args, kwargs):
@@ -216,14 +229,7 @@ def completion_wrapper(handler: TelemetryHandler, is_async: bool):
                       base_url=getattr(instance, "base_url", None),
                       tools=_arg(args, kwargs, 4, "tools"))
 
-    if is_async:
-        async def async_wrapper(wrapped, instance, args, kwargs):
-            return await _traced_async(start(instance, args, kwargs), wrapped, args, kwargs)
-        return async_wrapper
-
-    def wrapper(wrapped, instance, args, kwargs):
-        return _traced_sync(start(instance, args, kwargs), wrapped, args, kwargs)
-    return wrapper
+    return _client_wrapper(start, is_async)
 
 
 def stream_processor_wrapper(handler: TelemetryHandler, is_async: bool):
@@ -236,14 +242,7 @@ def stream_processor_wrapper(handler: TelemetryHandler, is_async: bool):
                       base_url=getattr(instance, "base_url", None),
                       tools=_arg(args, kwargs, 3, "tools"))
 
-    if is_async:
-        async def async_wrapper(wrapped, instance, args, kwargs):
-            return await _traced_async(start(instance, args, kwargs), wrapped, args, kwargs)
-        return async_wrapper
-
-    def wrapper(wrapped, instance, args, kwargs):
-        return _traced_sync(start(instance, args, kwargs), wrapped, args, kwargs)
-    return wrapper
+    return _client_wrapper(start, is_async)
 
 
 def loop_wrapper(wrapped, instance, args, kwargs):
