@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from opentelemetry.instrumentation.agents import _content
+from opentelemetry.instrumentation.agents import _content, _settings
 from tests.by_runtime import ignored_modules, prepare_runtimes
 
 prepare_runtimes()
@@ -18,9 +18,9 @@ collect_ignore = ignored_modules()
 @pytest.fixture(autouse=True)
 def clean_content_settings(monkeypatch):
     """No setting from the developer's shell; no hook or warning left behind."""
-    for name in (_content.CAPTURE_ENV, _content.STABILITY_ENV, _content.MAX_LENGTH_ENV):
+    for name in (_settings.CAPTURE_ENV, _settings.STABILITY_ENV, _settings.MAX_LENGTH_ENV):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(_content, "_warned", set())
+    monkeypatch.setattr(_settings, "_warned", set())
     yield
     _content.set_content_hook(None)
 
@@ -31,11 +31,11 @@ def capture(monkeypatch):
     def set_env(value: str | None = "true", *, stability: str | None = None,
                 max_length: int | None = None) -> None:
         if value is not None:
-            monkeypatch.setenv(_content.CAPTURE_ENV, value)
+            monkeypatch.setenv(_settings.CAPTURE_ENV, value)
         if stability is not None:
-            monkeypatch.setenv(_content.STABILITY_ENV, stability)
+            monkeypatch.setenv(_settings.STABILITY_ENV, stability)
         if max_length is not None:
-            monkeypatch.setenv(_content.MAX_LENGTH_ENV, str(max_length))
+            monkeypatch.setenv(_settings.MAX_LENGTH_ENV, str(max_length))
 
     return set_env
 

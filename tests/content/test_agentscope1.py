@@ -146,7 +146,7 @@ async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_
     whole formatted prompt, and only the messages that fit were converted."""
     from agentscope.message import Msg
 
-    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents import _content, _settings
     from opentelemetry.instrumentation.agents import _genai_messages as M
     from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 
@@ -180,6 +180,6 @@ async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_
     assert len(prompt) >= 1000
     inputs, _ = M.openai_request(prompt)
     assert value == _content.truncate(_content.to_json(inputs, 1 << 62),
-                                      _content.DEFAULT_MAX_LENGTH)
-    assert len(value) == _content.DEFAULT_MAX_LENGTH
+                                      _settings.DEFAULT_MAX_LENGTH)
+    assert len(value) == _settings.DEFAULT_MAX_LENGTH
     assert 20 < len(converted) < 250

@@ -170,7 +170,7 @@ async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_
     whole history, and only the messages that fit were converted."""
     from agentscope.message import AssistantMsg, UserMsg
 
-    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents import _content, _settings
     from opentelemetry.instrumentation.agents.agentscope import (
         AgentScopeInstrumentor,
     )
@@ -200,8 +200,8 @@ async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_
     text = chat.attributes["gen_ai.input.messages"]
     expected = converters.convert([*history, user("and now?")])
     assert text == _content.truncate(_content.to_json(expected, 1 << 62),
-                                     _content.DEFAULT_MAX_LENGTH)
-    assert len(text) == _content.DEFAULT_MAX_LENGTH
+                                     _settings.DEFAULT_MAX_LENGTH)
+    assert len(text) == _settings.DEFAULT_MAX_LENGTH
     # About 70 characters a message: some 120 fit in 8,192, not 1,001.
     assert 50 < len(converted) < 200
     # The system prompt, then the oldest messages, in order: a prefix.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from opentelemetry.instrumentation.agents import _content
+from opentelemetry.instrumentation.agents import _content, _settings
 from opentelemetry.instrumentation.agents import _genai_messages as M
 from opentelemetry.instrumentation.agents._content import (
     TRUNCATION_MARK,
@@ -94,7 +94,7 @@ OPENAI_CONVERTERS = [
 ]
 
 
-@pytest.mark.parametrize("limit", [100, _content.DEFAULT_MAX_LENGTH])
+@pytest.mark.parametrize("limit", [100, _settings.DEFAULT_MAX_LENGTH])
 @pytest.mark.parametrize("n", [1_000, 10_000])
 @pytest.mark.parametrize(("name", "lazy", "eager"), OPENAI_CONVERTERS,
                          ids=[c[0] for c in OPENAI_CONVERTERS])
@@ -120,7 +120,7 @@ def test_long_openai_history_is_cut_and_read_only_as_far_as_it_fits(name, lazy, 
     assert len(visited) < n / 10
 
 
-@pytest.mark.parametrize("limit", [100, _content.DEFAULT_MAX_LENGTH])
+@pytest.mark.parametrize("limit", [100, _settings.DEFAULT_MAX_LENGTH])
 @pytest.mark.parametrize("n", [1_000, 10_000])
 def test_long_agentscope2_history_is_cut_and_read_only_as_far_as_it_fits(n, limit):
     visited: list[int] = []
@@ -172,7 +172,7 @@ SAMPLES = [
 ]
 
 
-@pytest.mark.parametrize("limit", [1, 14, 15, 40, 120, 300, _content.DEFAULT_MAX_LENGTH])
+@pytest.mark.parametrize("limit", [1, 14, 15, 40, 120, 300, _settings.DEFAULT_MAX_LENGTH])
 @pytest.mark.parametrize("sample", range(len(SAMPLES)))
 def test_same_text_as_converting_everything(sample, limit):
     """Under the limit or cut, the text is the one the eager converter gives."""

@@ -143,7 +143,7 @@ def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_fits(
     """A 1,000-message conversation history (Hermes sends all of it every call):
     the chat span's input is the cut text of the whole request as sent, and
     only the messages that fit were converted."""
-    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents import _content, _settings
     from opentelemetry.instrumentation.agents import _genai_messages as M
     from opentelemetry.instrumentation.agents.hermes import HermesAgentInstrumentor
 
@@ -171,7 +171,7 @@ def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_fits(
     assert len(sent["messages"]) == 1002  # the system prompt, the history, the question
     inputs, _ = M.openai_request(sent["messages"])
     assert value == _content.truncate(_content.to_json(inputs, 1 << 62),
-                                      _content.DEFAULT_MAX_LENGTH)
-    assert len(value) == _content.DEFAULT_MAX_LENGTH
+                                      _settings.DEFAULT_MAX_LENGTH)
+    assert len(value) == _settings.DEFAULT_MAX_LENGTH
     # Some 140 messages of 60 characters fit in 8,192; not 1,001.
     assert 50 < len(converted) < 250

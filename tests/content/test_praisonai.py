@@ -142,7 +142,7 @@ async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_
         instrument, exporter, serve, capture, monkeypatch):  # noqa: F811
     """A 1,000-message chat history: the chat span's input is the cut text of
     the whole request as sent, and only the messages that fit were converted."""
-    from opentelemetry.instrumentation.agents import _content
+    from opentelemetry.instrumentation.agents import _content, _settings
     from opentelemetry.instrumentation.agents import _genai_messages as M
     from opentelemetry.instrumentation.agents.praisonai import PraisonAIInstrumentor
 
@@ -171,6 +171,6 @@ async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_
     assert len(sent["messages"]) >= 1001
     inputs, _ = M.openai_request(sent["messages"])
     assert value == _content.truncate(_content.to_json(inputs, 1 << 62),
-                                      _content.DEFAULT_MAX_LENGTH)
-    assert len(value) == _content.DEFAULT_MAX_LENGTH
+                                      _settings.DEFAULT_MAX_LENGTH)
+    assert len(value) == _settings.DEFAULT_MAX_LENGTH
     assert 50 < len(converted) < 250

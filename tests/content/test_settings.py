@@ -10,17 +10,19 @@ import pytest
 
 from opentelemetry import context as otel_context
 from opentelemetry.instrumentation import agents
-from opentelemetry.instrumentation.agents import _content, set_content_hook
+from opentelemetry.instrumentation.agents import _settings, set_content_hook
 from opentelemetry.instrumentation.agents._content import (
-    DEFAULT_MAX_LENGTH,
     TRUNCATION_MARK,
     UNSERIALIZABLE,
-    capture_enabled,
-    max_length,
     to_json,
     truncate,
 )
 from opentelemetry.instrumentation.agents._handler import TelemetryHandler
+from opentelemetry.instrumentation.agents._settings import (
+    DEFAULT_MAX_LENGTH,
+    capture_enabled,
+    max_length,
+)
 
 from .support import CONTENT_KEYS, assert_no_content
 
@@ -55,9 +57,9 @@ MATRIX = [
 
 def _set(monkeypatch, capture, stability):
     if capture is not None:
-        monkeypatch.setenv(_content.CAPTURE_ENV, capture)
+        monkeypatch.setenv(_settings.CAPTURE_ENV, capture)
     if stability is not None:
-        monkeypatch.setenv(_content.STABILITY_ENV, stability)
+        monkeypatch.setenv(_settings.STABILITY_ENV, stability)
 
 
 @pytest.mark.parametrize(("capture", "stability", "expected"), MATRIX)
@@ -88,12 +90,12 @@ def test_values_that_mean_nothing_here_are_warned_about_once(monkeypatch, caplog
         for _ in range(3):
             assert capture_enabled() is False
     (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert _content.CAPTURE_ENV in record.getMessage()
+    assert _settings.CAPTURE_ENV in record.getMessage()
 
 
 def test_setting_is_read_when_instrumenting(monkeypatch, provider, exporter):
     handler = TelemetryHandler("test", provider)
-    monkeypatch.setenv(_content.CAPTURE_ENV, "true")  # too late for that handler
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "true")  # too late for that handler
     _one_round(handler)
     assert_no_content(exporter.get_finished_spans())
 
@@ -131,7 +133,7 @@ def _one_round(handler, *, arguments=None, result="found it", user="hi"):
     ("0", DEFAULT_MAX_LENGTH), ("-5", DEFAULT_MAX_LENGTH), ("lots", DEFAULT_MAX_LENGTH)])
 def test_max_length_setting(monkeypatch, raw, expected):
     if raw is not None:
-        monkeypatch.setenv(_content.MAX_LENGTH_ENV, raw)
+        monkeypatch.setenv(_settings.MAX_LENGTH_ENV, raw)
     assert max_length() == expected
 
 
@@ -145,8 +147,8 @@ def test_truncation_never_exceeds_the_limit(limit):
 
 
 def test_limit_applies_after_serialization(monkeypatch, provider, exporter):
-    monkeypatch.setenv(_content.CAPTURE_ENV, "true")
-    monkeypatch.setenv(_content.MAX_LENGTH_ENV, "50")
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "true")
+    monkeypatch.setenv(_settings.MAX_LENGTH_ENV, "50")
     handler = TelemetryHandler("test", provider)
     _one_round(handler, user="word " * 100)
     values = [s.attributes[k] for s in exporter.get_finished_spans() for k in CONTENT_KEYS
@@ -197,7 +199,7 @@ def test_to_json_placeholders():
 
 def test_unserializable_tool_arguments_recorded_as_placeholder(monkeypatch, provider, exporter,
                                                                detector):
-    monkeypatch.setenv(_content.CAPTURE_ENV, "true")
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "true")
     handler = TelemetryHandler("test", provider)
     cyclic: dict = {}
     cyclic["self"] = cyclic
@@ -216,7 +218,7 @@ def test_hook_is_exported_from_the_package_root():
 
 
 def test_hook_sees_kind_key_and_a_plain_copy(monkeypatch, provider, exporter):
-    monkeypatch.setenv(_content.CAPTURE_ENV, "true")
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "true")
     seen = []
     arguments = {"q": "secret", "obj": Unserializable()}
 
@@ -244,7 +246,7 @@ def test_hook_sees_kind_key_and_a_plain_copy(monkeypatch, provider, exporter):
 
 
 def test_hook_may_return_text_or_anything_serializable(monkeypatch, provider, exporter):
-    monkeypatch.setenv(_content.CAPTURE_ENV, "true")
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "true")
     set_content_hook(lambda kind, key, value: "[hidden]" if kind == "chat" else {"n": 1})
     _one_round(TelemetryHandler("test", provider))
     spans = {s.name: s for s in exporter.get_finished_spans()}
@@ -254,7 +256,7 @@ def test_hook_may_return_text_or_anything_serializable(monkeypatch, provider, ex
 
 def test_raising_hook_drops_values_and_logs_once(monkeypatch, provider, exporter, detector,
                                                  caplog):
-    monkeypatch.setenv(_content.CAPTURE_ENV, "true")
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "true")
 
     def hook(kind, key, value):
         raise ValueError("hook bug")
@@ -279,7 +281,7 @@ def test_raising_hook_drops_values_and_logs_once(monkeypatch, provider, exporter
 
 
 def test_removing_the_hook(monkeypatch, provider, exporter):
-    monkeypatch.setenv(_content.CAPTURE_ENV, "true")
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "true")
     set_content_hook(lambda kind, key, value: None)
     set_content_hook(None)
     _one_round(TelemetryHandler("test", provider))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from opentelemetry.instrumentation.agents import _content
+from opentelemetry.instrumentation.agents import _content, _settings
 from tests.by_runtime import ignored_modules, prepare_runtimes
 
 prepare_runtimes()
@@ -22,11 +22,11 @@ collect_ignore = ignored_modules()
 @pytest.fixture(autouse=True)
 def content_and_events(monkeypatch):
     """Content on spans and on the details event: every key there is to see."""
-    monkeypatch.setenv(_content.CAPTURE_ENV, "SPAN_AND_EVENT")
-    monkeypatch.setenv(_content.STABILITY_ENV, _content.EXPERIMENTAL_OPT_IN)
-    monkeypatch.delenv(_content.MAX_LENGTH_ENV, raising=False)
-    monkeypatch.delenv(_content.EMIT_EVENT_ENV, raising=False)
-    monkeypatch.setattr(_content, "_warned", set())
+    monkeypatch.setenv(_settings.CAPTURE_ENV, "SPAN_AND_EVENT")
+    monkeypatch.setenv(_settings.STABILITY_ENV, _settings.EXPERIMENTAL_OPT_IN)
+    monkeypatch.delenv(_settings.MAX_LENGTH_ENV, raising=False)
+    monkeypatch.delenv(_settings.EMIT_EVENT_ENV, raising=False)
+    monkeypatch.setattr(_settings, "_warned", set())
     yield
     _content.set_content_hook(None)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from opentelemetry.instrumentation.agents import _content
+from opentelemetry.instrumentation.agents import _content, _settings
 from tests.by_runtime import ignored_modules, prepare_runtimes
 
 prepare_runtimes()
@@ -20,10 +20,10 @@ collect_ignore = ignored_modules()
 
 @pytest.fixture(autouse=True)
 def clean_content_settings(monkeypatch):
-    for name in (_content.CAPTURE_ENV, _content.STABILITY_ENV, _content.MAX_LENGTH_ENV,
-                 _content.EMIT_EVENT_ENV):
+    for name in (_settings.CAPTURE_ENV, _settings.STABILITY_ENV, _settings.MAX_LENGTH_ENV,
+                 _settings.EMIT_EVENT_ENV):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(_content, "_warned", set())
+    monkeypatch.setattr(_settings, "_warned", set())
     yield
     _content.set_content_hook(None)
 
@@ -33,9 +33,9 @@ def capture(monkeypatch):
     """`capture(mode)`: the content mode, with the experimental opt-in unless `mode` is
     ``"true"``."""
     def set_env(mode: str = "SPAN_ONLY", **extra: str) -> None:
-        monkeypatch.setenv(_content.CAPTURE_ENV, mode)
+        monkeypatch.setenv(_settings.CAPTURE_ENV, mode)
         if mode.lower() != "true":
-            monkeypatch.setenv(_content.STABILITY_ENV, _content.EXPERIMENTAL_OPT_IN)
+            monkeypatch.setenv(_settings.STABILITY_ENV, _settings.EXPERIMENTAL_OPT_IN)
         for name, value in extra.items():
             monkeypatch.setenv(name, value)
 

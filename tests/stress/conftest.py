@@ -14,7 +14,7 @@ from importlib import util
 
 import pytest
 
-from opentelemetry.instrumentation.agents import _content
+from opentelemetry.instrumentation.agents import _content, _settings
 from tests.by_runtime import prepare_runtimes
 from tests.runtimes import installed_major
 
@@ -34,7 +34,7 @@ if util.find_spec("praisonaiagents") is None:
 @pytest.fixture(autouse=True)
 def clean_content_settings(monkeypatch):
     """No content setting from the developer's shell; no hook left behind."""
-    for name in (_content.CAPTURE_ENV, _content.STABILITY_ENV, _content.MAX_LENGTH_ENV):
+    for name in (_settings.CAPTURE_ENV, _settings.STABILITY_ENV, _settings.MAX_LENGTH_ENV):
         monkeypatch.delenv(name, raising=False)
     yield
     _content.set_content_hook(None)
@@ -45,9 +45,9 @@ def capture(monkeypatch):
     """`capture(max_length=None)`: message content on (set before instrumenting)."""
 
     def switch_on(max_length: int | None = None) -> None:
-        monkeypatch.setenv(_content.CAPTURE_ENV, "true")
+        monkeypatch.setenv(_settings.CAPTURE_ENV, "true")
         if max_length is not None:
-            monkeypatch.setenv(_content.MAX_LENGTH_ENV, str(max_length))
+            monkeypatch.setenv(_settings.MAX_LENGTH_ENV, str(max_length))
 
     return switch_on
 

@@ -1,8 +1,6 @@
 """Message-content capture: whether to record it, and how to make it safe.
 
-Content is off by default. The switch reads the same environment variables,
-with the same values, as `opentelemetry-util-genai`, so one setting governs
-every GenAI instrumentation in a process (see `capture_enabled`). Captured
+Content is off by default; the switches are read in `_settings`. Captured
 values go through the content hook (`set_content_hook`), are serialized to
 JSON without ever raising (`to_json`) and cut to `max_length()` characters.
 The JSON message shape itself (roles, typed parts) is built by
@@ -14,139 +12,30 @@ from __future__ import annotations
 import json
 import json.encoder
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
 from ._safety import report
+from ._settings import (  # noqa: F401 - the names this module has always offered
+    CAPTURE_ENV,
+    CAPTURE_MODES,
+    DEFAULT_MAX_LENGTH,
+    EMIT_EVENT_ENV,
+    EVENT_MODES,
+    EXPERIMENTAL_OPT_IN,
+    MAX_LENGTH_ENV,
+    STABILITY_ENV,
+    capture_enabled,
+    emit_event_enabled,
+    event_content_enabled,
+    experimental_opt_in,
+    max_length,
+)
 
 _logger = logging.getLogger(__name__)
 
-CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-MAX_LENGTH_ENV = "OTEL_INSTRUMENTATION_AGENTS_CONTENT_MAX_LENGTH"
-STABILITY_ENV = "OTEL_SEMCONV_STABILITY_OPT_IN"
-DEFAULT_MAX_LENGTH = 8192
 TRUNCATION_MARK = "...[truncated]"
 UNSERIALIZABLE = "<unserializable>"
-
-EXPERIMENTAL_OPT_IN = "gen_ai_latest_experimental"
-
-# `ContentCapturingMode` of opentelemetry-util-genai, by name: whether the
-# mode puts content on spans. EVENT_ONLY and SPAN_AND_EVENT put it on the
-# `gen_ai.client.inference.operation.details` event (see `event_content_enabled`).
-CAPTURE_MODES = {"NO_CONTENT": False, "SPAN_ONLY": True, "EVENT_ONLY": False,
-                 "SPAN_AND_EVENT": True}
-EVENT_MODES = ("EVENT_ONLY", "SPAN_AND_EVENT")
-EMIT_EVENT_ENV = "OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT"
-
-_warned: set[str] = set()
-
-
-def _warn_once(message: str, *args: Any) -> None:
-    key = message % args
-    if key not in _warned:
-        _warned.add(key)
-        _logger.warning(message, *args)
-
-
-def experimental_opt_in() -> bool:
-    """Whether `OTEL_SEMCONV_STABILITY_OPT_IN` lists ``gen_ai_latest_experimental``.
-
-    Read as `opentelemetry-instrumentation` reads it: a comma-separated list,
-    each entry stripped, compared exactly.
-    """
-    raw = os.environ.get(STABILITY_ENV)
-    if not raw:
-        return False
-    return EXPERIMENTAL_OPT_IN in [entry.strip() for entry in raw.split(",")]
-
-
-def capture_enabled() -> bool:
-    """Whether message content goes on spans, read from the environment.
-
-    The same values, read the same way, as `opentelemetry-util-genai`, so one
-    setting governs every GenAI instrumentation in a process:
-
-    - without ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``:
-      ``true`` (any case) switches capture on, anything else leaves it off;
-    - with it: one of ``NO_CONTENT``, ``SPAN_ONLY``, ``EVENT_ONLY``,
-      ``SPAN_AND_EVENT`` (any case); ``SPAN_ONLY`` and ``SPAN_AND_EVENT``
-      record content on spans. Any other value (``true`` included) is
-      ``NO_CONTENT``, with a warning.
-    """
-    raw = os.environ.get(CAPTURE_ENV)
-    if not raw:
-        return False
-    if experimental_opt_in():
-        mode = CAPTURE_MODES.get(raw.upper())
-        if mode is None:
-            _warn_once("%s=%r is not one of %s (read that way because %s lists %s); "
-                       "capturing no content", CAPTURE_ENV, raw, ", ".join(CAPTURE_MODES),
-                       STABILITY_ENV, EXPERIMENTAL_OPT_IN)
-            return False
-        return mode
-    if raw.lower() == "true":
-        return True
-    if raw.upper() in CAPTURE_MODES:
-        _warn_once("%s=%s needs %s=%s; capturing no content", CAPTURE_ENV, raw,
-                   STABILITY_ENV, EXPERIMENTAL_OPT_IN)
-    return False
-
-
-def _mode() -> str | None:
-    """The capture mode's name under the experimental opt-in (None without it)."""
-    if not experimental_opt_in():
-        return None
-    raw = os.environ.get(CAPTURE_ENV)
-    mode = raw.upper() if raw else "NO_CONTENT"
-    return mode if mode in CAPTURE_MODES else "NO_CONTENT"
-
-
-def event_content_enabled() -> bool:
-    """Whether message content goes on the details event (EVENT_ONLY, SPAN_AND_EVENT)."""
-    return _mode() in EVENT_MODES
-
-
-def emit_event_enabled() -> bool:
-    """Whether model calls emit the `gen_ai.client.inference.operation.details` event.
-
-    As `opentelemetry-util-genai` decides it: only under the experimental
-    opt-in; ``OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT`` (``true``/``false``, any
-    case) decides when set, otherwise the capture mode does (yes for
-    EVENT_ONLY and SPAN_AND_EVENT).
-    """
-    mode = _mode()
-    if mode is None:
-        return False
-    raw = (os.environ.get(EMIT_EVENT_ENV) or "").strip().lower()
-    if raw == "true":
-        return True
-    if raw == "false":
-        return False
-    if raw:
-        _warn_once("%s=%r is not true or false; deciding by %s", EMIT_EVENT_ENV, raw,
-                   CAPTURE_ENV)
-    return mode in EVENT_MODES
-
-
-def max_length() -> int:
-    """Most characters one content attribute may hold (`MAX_LENGTH_ENV`).
-
-    A positive integer; unset, empty or anything else means the default
-    (`DEFAULT_MAX_LENGTH`), with a warning for a value that is not one.
-    """
-    raw = os.environ.get(MAX_LENGTH_ENV)
-    if not raw:
-        return DEFAULT_MAX_LENGTH
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        _warn_once("%s=%r is not a positive integer; using %d", MAX_LENGTH_ENV, raw,
-                   DEFAULT_MAX_LENGTH)
-        return DEFAULT_MAX_LENGTH
-    return value
 
 
 def truncate(text: str, limit: int) -> str:

@@ -20,14 +20,8 @@ from opentelemetry import trace
 from opentelemetry.instrumentation import utils as _instrumentation_utils
 
 from .. import attributes as A
-from .._content import (
-    capture_enabled,
-    emit_event_enabled,
-    event_content_enabled,
-    max_length,
-    render_structured,
-)
 from .._content import render as render_content
+from .._content import render_structured
 from .._events import make_logger
 from .._invocations import (
     AgentInvocation,
@@ -35,6 +29,12 @@ from .._invocations import (
 )
 from .._safety import error_type as _error_type
 from .._safety import report
+from .._settings import (
+    capture_enabled,
+    emit_event_enabled,
+    event_content_enabled,
+    max_length,
+)
 from ..version import __version__
 
 _SCOPE = "opentelemetry.instrumentation.agents"

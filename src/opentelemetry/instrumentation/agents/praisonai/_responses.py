@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -44,6 +43,7 @@ from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import ChatInvocation
 from .._safety import report
+from .._settings import openai_base_url
 from . import _messages
 from ._litellm import resolve
 from ._models import NO_MESSAGES, _Call, next_round, start_call
@@ -71,8 +71,7 @@ def _server(params: dict, provider: str | None) -> tuple[str | None, int | None]
             base = getattr(litellm, "api_base", None)
         except Exception:  # noqa: BLE001
             base = None
-        base = (base or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
-                or _OPENAI_DEFAULT)
+        base = base or openai_base_url() or _OPENAI_DEFAULT
     return _request.server(base)
 
 
