@@ -5,7 +5,10 @@ Usage::
     from opentelemetry.instrumentation.agents import AgentsInstrumentor
 
     AgentsInstrumentor().instrument()              # every installed runtime
-    AgentsInstrumentor().instrument(runtimes=["agentscope"])
+    AgentsInstrumentor().instrument(runtimes="agentscope")   # or a sequence of names
+
+An unknown runtime name raises `ValueError` before anything is patched; a
+named runtime that is not installed logs one warning.
 
 Each runtime also has its own instrumentor (for example
 `opentelemetry.instrumentation.agents.agentscope.AgentScopeInstrumentor`),
@@ -16,20 +19,16 @@ either twice, never patches anything twice.
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from ._content import set_content_hook
-from ._instrumentor import LIFECYCLE_LOCK, RuntimeInstrumentor
+from ._instrumentor import LIFECYCLE_LOCK, RuntimeInstrumentor, log_conflict
 from .version import __version__
 
 __all__ = ["RUNTIMES", "AgentsInstrumentor", "__version__", "set_content_hook"]
-
-_logger = logging.getLogger(__name__)
 
 RUNTIMES: dict[str, str] = {
     "agentscope": "opentelemetry.instrumentation.agents.agentscope:AgentScopeInstrumentor",
@@ -39,6 +38,23 @@ RUNTIMES: dict[str, str] = {
     "a2a": "opentelemetry.instrumentation.agents.a2a:A2AInstrumentor",
 }
 """Runtime name -> its instrumentor, as ``module:Class``."""
+
+
+def _selected(selection: str | Iterable[str] | None) -> tuple[list[str], bool]:
+    """The runtime names asked for, and whether they were named explicitly.
+
+    A single string is one name (not a sequence of letters). Raises
+    `ValueError` for a name we do not know: a set-up error, reported before
+    anything is patched.
+    """
+    if selection is None:
+        return list(RUNTIMES), False
+    names = [selection] if isinstance(selection, str) else list(selection)
+    unknown = [name for name in names if name not in RUNTIMES]
+    if unknown:
+        raise ValueError(f"unknown agent runtime(s) {', '.join(map(repr, unknown))}; "
+                         f"known: {', '.join(RUNTIMES)}")
+    return names, True
 
 
 def _load(runtime: str) -> RuntimeInstrumentor:
@@ -58,6 +74,9 @@ class AgentsInstrumentor(BaseInstrumentor):
         return ()
 
     def instrument(self, **kwargs: Any) -> Any:
+        # Validated here, not in `_instrument`: BaseInstrumentor would otherwise
+        # be free to mark us instrumented with nothing patched.
+        kwargs["runtimes"] = _selected(kwargs.get("runtimes"))
         with LIFECYCLE_LOCK:  # see `_instrumentor.LIFECYCLE_LOCK`
             return super().instrument(**kwargs)
 
@@ -66,18 +85,14 @@ class AgentsInstrumentor(BaseInstrumentor):
             return super().uninstrument(**kwargs)
 
     def _instrument(self, **kwargs: Any) -> None:
-        selection: Iterable[str] | None = kwargs.pop("runtimes", None)
-        names = list(RUNTIMES) if selection is None else list(selection)
+        names, named = kwargs.pop("runtimes")
         for name in names:
-            if name not in RUNTIMES:
-                _logger.warning("unknown agent runtime %r; known: %s", name,
-                                ", ".join(RUNTIMES))
-                continue
             instrumentor = _load(name)
             if instrumentor.is_instrumented_by_opentelemetry:
                 continue
-            if get_dependency_conflicts(instrumentor.instrumentation_dependencies()):
-                _logger.debug("runtime %s is not installed; skipping", name)
+            conflict = instrumentor.conflict()
+            if conflict is not None:
+                log_conflict(name, conflict, named=named)
                 continue
             instrumentor.instrument(**kwargs)
             self._ours.append(instrumentor)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Collection
 from typing import Any
 
+from opentelemetry.instrumentation.dependencies import (
+    DependencyConflict,
+    get_dependency_conflicts,
+)
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from ._handler import TelemetryHandler
 from ._patching import Patcher
 from ._safety import report
+
+_logger = logging.getLogger(__name__)
 
 LIFECYCLE_LOCK = threading.RLock()
 """Held by every `instrument()` and `uninstrument()` of ours.
@@ -56,7 +63,20 @@ class RuntimeInstrumentor(BaseInstrumentor):
     def handler(self) -> TelemetryHandler | None:
         return self._handler
 
+    def conflict(self) -> DependencyConflict | None:
+        """Why this runtime cannot be instrumented here: absent (``found`` is
+        None) or installed at a version outside `requirements`; None if it can."""
+        return get_dependency_conflicts(self.requirements)
+
     def _instrument(self, **kwargs: Any) -> None:
+        # `opentelemetry-instrument` skips BaseInstrumentor's dependency check
+        # (skip_dep_check=True) after checking the distribution's `instruments`
+        # extra, which ours cannot declare (one distribution, several runtimes):
+        # check here, so an absent runtime stays silent and untouched.
+        conflict = self.conflict()
+        if conflict is not None:
+            log_conflict(self.runtime, conflict, named=False)
+            return
         self._handler = TelemetryHandler(self.runtime, kwargs.get("tracer_provider"),
                                          kwargs.get("meter_provider"),
                                          kwargs.get("logger_provider"))
@@ -77,3 +97,19 @@ class RuntimeInstrumentor(BaseInstrumentor):
 
     def _remove(self) -> None:
         """Undo anything added to live objects beyond the recorded patches."""
+
+
+def log_conflict(runtime: str, conflict: DependencyConflict, *, named: bool) -> None:
+    """One line about a runtime left uninstrumented.
+
+    A runtime that is simply not installed is only worth a warning when the
+    user asked for it by name; a version outside our range always is.
+    """
+    if conflict.found:
+        _logger.warning("%s: %s is installed, %r is supported; not instrumented",
+                        runtime, conflict.found, conflict.required)
+    elif named:
+        _logger.warning("%s: not installed (needs %r); not instrumented", runtime,
+                        conflict.required)
+    else:
+        _logger.debug("%s: not installed; not instrumented", runtime)
