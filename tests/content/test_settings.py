@@ -82,7 +82,8 @@ def test_capture_switch_on_spans(monkeypatch, provider, exporter, capture, stabi
 
 
 @pytest.mark.parametrize(("capture", "stability"), [
-    ("SPAN_ONLY", None), ("true", EXPERIMENTAL), ("bogus", EXPERIMENTAL)])
+    ("SPAN_ONLY", None), ("true", EXPERIMENTAL), ("bogus", EXPERIMENTAL), ("1", None),
+    ("yes", None), ("on", None)])
 def test_values_that_mean_nothing_here_are_warned_about_once(monkeypatch, caplog, capture,
                                                               stability):
     _set(monkeypatch, capture, stability)
@@ -91,6 +92,16 @@ def test_values_that_mean_nothing_here_are_warned_about_once(monkeypatch, caplog
             assert capture_enabled() is False
     (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert _settings.CAPTURE_ENV in record.getMessage()
+    if stability is None and capture != "SPAN_ONLY":
+        assert "accepted values: true, false" in record.getMessage()
+
+
+@pytest.mark.parametrize("capture", ["", "false", "FALSE", "true"])
+def test_true_false_and_unset_are_not_warned_about(monkeypatch, caplog, capture):
+    _set(monkeypatch, capture, None)
+    with caplog.at_level(logging.WARNING, logger="opentelemetry.instrumentation.agents"):
+        capture_enabled()
+    assert caplog.records == []
 
 
 def test_setting_is_read_when_instrumenting(monkeypatch, provider, exporter):

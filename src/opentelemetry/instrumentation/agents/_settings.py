@@ -75,7 +75,9 @@ def capture_enabled() -> bool:
     setting governs every GenAI instrumentation in a process:
 
     - without ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``:
-      ``true`` (any case) switches capture on, anything else leaves it off;
+      ``true`` (any case) switches capture on, anything else leaves it off
+      (``false`` quietly; any other value, ``1`` and ``yes`` included, with
+      one warning naming the accepted values: util-genai reads only ``true``);
     - with it: one of ``NO_CONTENT``, ``SPAN_ONLY``, ``EVENT_ONLY``,
       ``SPAN_AND_EVENT`` (any case); ``SPAN_ONLY`` and ``SPAN_AND_EVENT``
       record content on spans. Any other value (``true`` included) is
@@ -97,6 +99,13 @@ def capture_enabled() -> bool:
     if raw.upper() in CAPTURE_MODES:
         _warn_once("%s=%s needs %s=%s; capturing no content", CAPTURE_ENV, raw,
                    STABILITY_ENV, EXPERIMENTAL_OPT_IN)
+    elif raw.lower() != "false":
+        # `1`, `yes`, `on`...: not accepted, so that this one variable means the
+        # same to us as to every util-genai instrumentation in the process
+        # (they read only `true`); said once, rather than silently off.
+        _warn_once("%s=%r is not recognised; accepted values: true, false (any case), or "
+                   "with %s=%s one of %s; capturing no content", CAPTURE_ENV, raw,
+                   STABILITY_ENV, EXPERIMENTAL_OPT_IN, ", ".join(CAPTURE_MODES))
     return False
 
 
