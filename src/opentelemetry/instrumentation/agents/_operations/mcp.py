@@ -83,12 +83,14 @@ class MCPOperations(HandlerBase):
                     attrs[A.TOOL_NAME] = target
             elif method == _PROMPTS_GET and target:
                 attrs[A.PROMPT_NAME] = target
-            if request_id is not None:
-                attrs[A.JSONRPC_REQUEST_ID] = str(request_id)
-            if session_id:
-                attrs[A.MCP_SESSION_ID] = str(session_id)
-            if protocol_version:
-                attrs[A.MCP_PROTOCOL_VERSION] = str(protocol_version)
+            # Ids from the peer: bounded text, and one that cannot be read
+            # as text is left out rather than losing the span.
+            for key, value in ((A.JSONRPC_REQUEST_ID, request_id),
+                               (A.MCP_SESSION_ID, session_id),
+                               (A.MCP_PROTOCOL_VERSION, protocol_version)):
+                value = _clean(value)
+                if value:
+                    attrs[key] = value
             if transport:
                 attrs[A.NETWORK_TRANSPORT] = transport
             if address:
@@ -110,10 +112,12 @@ class MCPOperations(HandlerBase):
         try:
             if inv.ended:
                 return
-            if status_code is not None and inv.span.is_recording():
-                inv.span.set_attribute(A.RPC_RESPONSE_STATUS_CODE, str(status_code))
+            # `_clean`: a code that cannot be read as text must not keep the span open.
+            code = _clean(status_code) if status_code is not None else None
+            if code is not None and inv.span.is_recording():
+                inv.span.set_attribute(A.RPC_RESPONSE_STATUS_CODE, code)
                 if error_type is None:
-                    error_type = str(status_code)
+                    error_type = code
             self._end(inv, error, error_type)
             if self.metering:
                 attrs = {A.MCP_METHOD_NAME: inv.attributes[A.MCP_METHOD_NAME]}
