@@ -41,13 +41,16 @@ def _closure(names: list[str]) -> set[str]:
 
 
 def _link_distribution(name: str, site: Path) -> None:
+    """Each of the distribution's files, symlinked (namespace packages such as
+    `opentelemetry` are shared by many distributions: link files, not dirs)."""
     dist = metadata.distribution(name)
-    for top in {Path(str(f)).parts[0] for f in dist.files or ()}:
-        source = Path(str(dist.locate_file(top)))
-        target = site / top
-        if top.startswith("..") or top == "__pycache__" or target.exists():
+    for file in dist.files or ():
+        relative = Path(str(file))
+        if relative.parts[0] == ".." or "__pycache__" in relative.parts:
             continue
-        if source.exists():
+        source, target = Path(str(dist.locate_file(file))), site / relative
+        if source.exists() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.symlink_to(source)
 
 

@@ -19,18 +19,8 @@ automatically) offers fixtures built on these helpers, and
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
-
-from .open_spans import OpenSpanDetector
-from .trees import (
-    SpanNode,
-    TreeMismatch,
-    assert_isolated,
-    assert_tree,
-    build_trees,
-    match_tree,
-    render,
-)
 
 __all__ = [
     "OpenSpanDetector",
@@ -44,11 +34,30 @@ __all__ = [
     "render",
 ]
 
+# Loaded on first use: the tree helpers need the OpenTelemetry SDK, and the
+# scripted server (`python -m ...testing.scripted_server`) and the pytest
+# plugin must import without it.
+_WHERE = {"OpenSpanDetector": ".open_spans", "ScriptedOpenAIServer": ".openai_server",
+          **{name: ".trees" for name in ("SpanNode", "TreeMismatch", "assert_isolated",
+                                         "assert_tree", "build_trees", "match_tree",
+                                         "render")}}
+
+SDK_MISSING = ("opentelemetry.instrumentation.agents.testing needs the OpenTelemetry SDK "
+               "(opentelemetry-sdk), which is not installed: "
+               "pip install 'opentelemetry-instrumentation-agents[testing]'")
+
+
+def import_needing_sdk(module: str) -> Any:
+    """`module` (relative to this package), or an ImportError that says what to install."""
+    try:
+        return importlib.import_module(module, __name__)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("opentelemetry.sdk"):
+            raise ImportError(SDK_MISSING, name=exc.name) from exc
+        raise
+
 
 def __getattr__(name: str) -> Any:
-    # The server pulls in http.server and friends; load it only when asked.
-    if name == "ScriptedOpenAIServer":
-        from .openai_server import ScriptedOpenAIServer
-
-        return ScriptedOpenAIServer
-    raise AttributeError(name)
+    if name not in _WHERE:
+        raise AttributeError(name)
+    return getattr(import_needing_sdk(_WHERE[name]), name)

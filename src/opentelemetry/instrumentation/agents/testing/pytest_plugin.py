@@ -17,9 +17,12 @@ from typing import Any
 
 import pytest
 
+from . import import_needing_sdk
+
 
 @pytest.fixture
 def span_exporter() -> Any:
+    import_needing_sdk("opentelemetry.sdk")  # a clear message when it is missing
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     return InMemorySpanExporter()
@@ -27,9 +30,7 @@ def span_exporter() -> Any:
 
 @pytest.fixture
 def open_span_detector() -> Any:
-    from .open_spans import OpenSpanDetector
-
-    return OpenSpanDetector()
+    return import_needing_sdk(".open_spans").OpenSpanDetector()
 
 
 @pytest.fixture
