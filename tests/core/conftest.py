@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from opentelemetry.instrumentation.agents._content import set_content_hook
+from opentelemetry.instrumentation.agents import set_content_hook
 
 from .contract import CAPTURE, EMIT_EVENT, MAX_LENGTH, STABILITY, Telemetry
 

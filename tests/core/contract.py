@@ -23,6 +23,8 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+
+# The one import of the handler's module in these tests: a move changes this line only.
 from opentelemetry.instrumentation.agents._handler import TelemetryHandler
 from opentelemetry.instrumentation.agents.testing import assert_tree
 

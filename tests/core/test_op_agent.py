@@ -11,13 +11,13 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.trace import SpanKind, StatusCode
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.agents._handler import TelemetryHandler
 
 from .contract import (
     CANCELLED_TYPE,
     DURATION_BOUNDS,
     TRUNCATION_MARK,
     Owner,
+    TelemetryHandler,
     Unserializable,
     current,
     cyclic,

@@ -10,10 +10,9 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.agents._content import set_content_hook
-from opentelemetry.instrumentation.agents._handler import TelemetryHandler
+from opentelemetry.instrumentation.agents import set_content_hook
 
-from .contract import Owner, current, sampled_out_parent
+from .contract import Owner, TelemetryHandler, current, sampled_out_parent
 
 
 class BrokenMeterProvider(MeterProvider):

@@ -10,14 +10,13 @@ import pytest
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind, StatusCode
 
-from opentelemetry.instrumentation.agents._handler import TelemetryHandler
-
 from .contract import (
     CANCELLED_TYPE,
     DURATION_BOUNDS,
     TOKEN_BOUNDS,
     TRUNCATION_MARK,
     Owner,
+    TelemetryHandler,
     Unserializable,
     current,
     cyclic,
