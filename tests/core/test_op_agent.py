@@ -211,6 +211,23 @@ async def test_cancelled_task_ends_spans_as_cancelled(tel):
     """)
 
 
+@pytest.mark.parametrize(("error", "reason"), [
+    (GeneratorExit(), "cancelled"),  # a stream closed early
+    (KeyboardInterrupt(), "cancelled"),
+    (InterruptedError(), "cancelled"),  # a user's interrupt (Hermes)
+    (TimeoutError(), "error"),
+])
+def test_how_an_interrupted_round_ends(tel, error, reason):
+    handler = tel.handler()
+    frame = handler.start_agent(Owner(), "bot")
+    handler.start_step(frame)
+    handler.finish_agent(frame, error=error)
+    step = tel.span("react step")
+    assert step.attributes["gen_ai.react.finish_reason"] == reason
+    assert step.attributes["error.type"] == type(error).__qualname__
+    assert tel.span("invoke_agent bot").status.status_code is StatusCode.ERROR
+
+
 @pytest.mark.parametrize("content", [None, "false", "true"])
 def test_content_only_when_switched_on(tel, content):
     handler = tel.handler(content=content)
