@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 # AgentScope 1.x cannot share an environment with 2.x: a second one.
 VENV1 ?= .venv-agentscope1
 STAMP1 := $(VENV1)/.installed
+# The `praisonai` wrapper (scheduler, ...) pins a newer openai than Hermes
+# Agent allows: a third one, for tests/praisonai_platform.
+VENVP ?= .venv-praisonai
+STAMPP := $(VENVP)/.installed
 
 .PHONY: demo test lint bench clean matrix matrix-ci matrix-readme
 
@@ -24,14 +28,22 @@ $(STAMP1): pyproject.toml requirements-agentscope1.txt
 	$(VENV1)/bin/pip install --quiet -e ".[testing]"
 	touch $(STAMP1)
 
+$(STAMPP): pyproject.toml requirements-praisonai.txt
+	$(PYTHON) -m venv $(VENVP)
+	$(VENVP)/bin/pip install --quiet --upgrade pip
+	$(VENVP)/bin/pip install --quiet -r requirements-praisonai.txt
+	$(VENVP)/bin/pip install --quiet -e ".[testing]"
+	touch $(STAMPP)
+
 demo: $(STAMP)
 	$(BIN)/python examples/agentscope_demo.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts tests_e2e
 
-test: $(STAMP) $(STAMP1) lint
+test: $(STAMP) $(STAMP1) $(STAMPP) lint
 	$(BIN)/python -m pytest tests -q
+	$(VENVP)/bin/python -m pytest tests/praisonai_platform -q
 	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics tests/semconv tests/coverage tests/stress -q
 
 # Not part of `make test`: prints the tables of benchmarks/README.md (15-18 min).
@@ -40,7 +52,7 @@ bench: $(STAMP) $(STAMP1)
 	$(VENV1)/bin/python benchmarks/run.py --memory-only 2>/dev/null
 
 clean:
-	rm -rf $(VENV) $(VENV1) $(VENV_PHOENIX) $(TOOLS) .matrix
+	rm -rf $(VENV) $(VENV1) $(VENVP) $(VENV_PHOENIX) $(TOOLS) .matrix
 
 # The compatibility matrix (scripts/matrix.py): Python 3.11-3.13 x runtime
 # line x newest / oldest claimed / today's pins, one uv-built environment per

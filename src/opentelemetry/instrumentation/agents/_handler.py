@@ -23,6 +23,7 @@ from ._operations.mcp import MCPOperations
 from ._operations.messaging import MessagingOperations
 from ._operations.remote import RemoteAgentOperations
 from ._operations.retrieval import RetrievalOperations
+from ._operations.schedule import ScheduleOperations
 from ._operations.tool import ToolOperations
 from ._operations.workflow import WorkflowOperations
 
@@ -32,5 +33,6 @@ __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "TelemetryHandler"]
 class TelemetryHandler(AgentOperations, HitlOperations, CompressionOperations,
                        EmbeddingsOperations, RetrievalOperations, ChatOperations,
                        ToolOperations, WorkflowOperations, MCPOperations,
-                       RemoteAgentOperations, GuardrailOperations, MessagingOperations):
+                       RemoteAgentOperations, GuardrailOperations, MessagingOperations,
+                       ScheduleOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

@@ -217,3 +217,25 @@ MESSAGING_MESSAGE_ID = _messaging.MESSAGING_MESSAGE_ID
 MESSAGING_OPERATION_PROCESS = _messaging.MessagingOperationTypeValues.PROCESS.value
 MESSAGING_SYSTEM_REDIS = "redis"
 """`messaging.system` of a Redis-backed bus (no value of the conventions names Redis)."""
+
+# -- scheduled runs (PraisonAI's AgentScheduler) ------------------------------
+WORKFLOW_TYPE_SCHEDULE = "schedule"
+"""`agents.workflow.type` of a scheduled run's `invoke_workflow` span."""
+OP_ATTEMPT = "attempt"
+"""`gen_ai.operation.name` of one attempt of a scheduled run (no GenAI convention has one)."""
+SCHEDULE_EXPRESSION = "agents.schedule.expression"
+"""The schedule a run belongs to, as the user wrote it (``hourly``, ``*/30m``, a cron line)."""
+SCHEDULE_MAX_RETRIES = "agents.schedule.max_retries"
+"""How many attempts the scheduler allows one run."""
+SCHEDULE_ATTEMPTS = "agents.schedule.attempts"
+"""On a run span: how many attempts the run made."""
+SCHEDULE_ATTEMPT = "agents.schedule.attempt"
+"""On an attempt span: which attempt it is (1, 2, ...)."""
+SCHEDULE_OUTCOME = "agents.schedule.outcome"
+"""How a scheduled run ended: ``success``, ``failure``, ``cancelled`` (stopped during a
+backoff) or ``skipped`` (the scheduler's budget was spent before it ran)."""
+SCHEDULE_CALLBACK = "agents.schedule.callback"
+"""The user callback the scheduler called for the run: ``on_success`` or ``on_failure``."""
+RETRY_BACKOFF = "agents.retry.backoff"
+"""Seconds the scheduler decided to wait after a failed attempt before the next one."""
+SCHEDULE_OUTCOMES = ("success", "failure", "cancelled", "skipped")

@@ -53,6 +53,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             _memory,
             _models,
             _responses,
+            _schedule,
             _teams,
             _tools,
             _tty,
@@ -157,6 +158,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         patcher.on_import("praisonaiagents.memory.file_memory", memory)
         _mcp.install(patcher)
         _launch.install(patcher, handler)
+        _schedule.install(patcher, handler)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
         # acts inside a PraisonAI agent span.
         patcher.on_import("openai.resources.chat.completions.completions", openai_sdk)
