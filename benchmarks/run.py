@@ -430,7 +430,7 @@ def _rss_kib() -> int:
 
 def _registered() -> int | None:
     """Agents holding our hooks right now (AgentScope 1.x); None where none are used."""
-    from opentelemetry.instrumentation.agents.agentscope import _v1
+    from opentelemetry.instrumentation.agents.agentscope.v1 import agent as _v1
 
     return len(_v1.REGISTRY) if _v1.REGISTRY is not None else None
 

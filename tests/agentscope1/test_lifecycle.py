@@ -27,7 +27,8 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from opentelemetry.instrumentation.agents import AgentsInstrumentor
 from opentelemetry.instrumentation.agents._patching import is_ours
-from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor, _v1
+from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
+from opentelemetry.instrumentation.agents.agentscope.v1 import agent as _v1
 from opentelemetry.instrumentation.agents.testing import assert_tree
 from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
     ScriptedChatModel,

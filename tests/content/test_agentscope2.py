@@ -174,9 +174,7 @@ async def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_
     from opentelemetry.instrumentation.agents.agentscope import (
         AgentScopeInstrumentor,
     )
-    from opentelemetry.instrumentation.agents.agentscope import (
-        _messages as converters,
-    )
+    from opentelemetry.instrumentation.agents.agentscope.v2 import messages as converters
 
     capture("true")
     instrument(AgentScopeInstrumentor)

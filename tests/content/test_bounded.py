@@ -24,8 +24,8 @@ from opentelemetry.instrumentation.agents._content import (
     to_json,
     truncate,
 )
-from opentelemetry.instrumentation.agents.agentscope import _messages as v2
-from opentelemetry.instrumentation.agents.agentscope import _v1_messages as v1
+from opentelemetry.instrumentation.agents.agentscope.v1 import messages as v1
+from opentelemetry.instrumentation.agents.agentscope.v2 import messages as v2
 from opentelemetry.instrumentation.agents.hermes import _messages as hermes
 from opentelemetry.instrumentation.agents.praisonai import _messages as praisonai
 

@@ -157,7 +157,7 @@ class AgentScope1(Driver):
         return AgentScopeInstrumentor
 
     def live_state(self) -> dict[str, Any]:
-        from opentelemetry.instrumentation.agents.agentscope import _v1
+        from opentelemetry.instrumentation.agents.agentscope.v1 import agent as _v1
 
         registry = _v1.REGISTRY
         return {"agents with our hooks": len(registry) if registry is not None else 0}

@@ -10,10 +10,10 @@ One instrumentor for both lines, chosen from the installed version:
 
 - 2.x (`agentscope.agent.Agent`): the agent, model and toolkit classes are
   patched; AgentScope's own opt-in `TracingMiddleware` turns into a
-  pass-through while this instrumentation is active (see `_v2`).
+  pass-through while this instrumentation is active (see `v2`).
 - 1.x (`AgentBase` / `ReActAgent`): the agent, model and toolkit classes are
   patched and, while an invocation is in flight, our ReAct hooks sit on the
-  agent as instance hooks (see `_v1`); AgentScope's `trace_reply`,
+  agent as instance hooks (see `v1`); AgentScope's `trace_reply`,
   `trace_llm` and `trace_toolkit` decorators stand aside while we are active.
 
 Either way the trace has one span per agent, model and tool call, not two.
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from importlib import import_module, metadata
+from importlib import metadata
 
 from .._handler import TelemetryHandler
 from .._instrumentor import RuntimeInstrumentor
@@ -33,11 +33,6 @@ from ..package import AGENTSCOPE
 _logger = logging.getLogger(__name__)
 
 __all__ = ["AgentScopeInstrumentor"]
-
-# More of each line's surface, one module per concern; each has an
-# `install(patcher, handler)` that only registers class-level patches.
-_V2_EXTRAS = ("._v2_rag", "._v2_pipelines", "._v2_compression", "._v2_bus")
-_V1_EXTRAS = ("._v1_rag", "._v1_pipelines", "._v1_compression")
 
 
 def _major_version() -> int | None:
@@ -58,21 +53,17 @@ class AgentScopeInstrumentor(RuntimeInstrumentor):
 
     def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
         major = _major_version()
-        # Each line's `install` returns what undoes its changes to live agents
-        # (hooks it registered), if any.
+        # 1.x's `install` returns what undoes its changes to live agents (the
+        # hooks it registered); 2.x changes classes only.
         self._cleanup = None
         if major == 2:
-            from ._v2 import install
+            from . import v2
 
-            self._cleanup = install(patcher, handler)
-            for extra in _V2_EXTRAS:
-                import_module(extra, __name__).install(patcher, handler)
+            v2.install(patcher, handler)
         elif major == 1:
-            from ._v1 import install
+            from . import v1
 
-            self._cleanup = install(patcher, handler)
-            for extra in _V1_EXTRAS:
-                import_module(extra, __name__).install(patcher, handler)
+            self._cleanup = v1.install(patcher, handler)
         else:
             _logger.warning("agentscope %s is not supported by this version of "
                             "opentelemetry-instrumentation-agents", major)

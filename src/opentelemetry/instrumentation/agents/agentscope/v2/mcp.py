@@ -16,10 +16,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import attributes as A
-from .._patching import Patcher
-from .._safety import report
-from ..mcp._client import CONNECTION, Connection
+from ... import attributes as A
+from ..._patching import Patcher
+from ..._safety import report
+from ...mcp._client import CONNECTION, Connection
 
 
 class _Sessions:

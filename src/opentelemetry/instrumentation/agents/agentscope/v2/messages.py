@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _genai_messages as M
-from .._content import LazyList
+from ... import _genai_messages as M
+from ..common import messages as common
 
 # How AgentScope says a reply or a model response ended -> a GenAI finish reason.
 _FINISH = {"completed": "stop", "exceed_max_iters": "length", "error": "error"}
@@ -78,6 +78,22 @@ def _hint(block: Any) -> dict[str, Any]:
     return M.message("user", [M.text(hint)] if isinstance(hint, str) else convert_blocks(hint))
 
 
+def _block(block: Any) -> dict[str, Any]:
+    if getattr(block, "type", None) == "text":  # most blocks of a history: made here
+        value = getattr(block, "text", "")
+        return {"type": "text", "content": value if isinstance(value, str) else str(value)}
+    return _part(block)
+
+
+def _alone(block: Any) -> dict[str, Any] | None:
+    kind = getattr(block, "type", None)
+    if kind == "tool_result":
+        return M.message("tool", [_part(block)])
+    if kind == "hint":
+        return _hint(block)
+    return None
+
+
 def _messages(msg: Any) -> list[dict[str, Any]]:
     """One `Msg` as the messages a model sees for it."""
     role = str(getattr(msg, "role", None) or "user")
@@ -85,54 +101,22 @@ def _messages(msg: Any) -> list[dict[str, Any]]:
     content = getattr(msg, "content", None)
     if content is None or isinstance(content, str):
         return [M.message(role, convert_blocks(content), name=name)]
-    out: list[dict[str, Any]] = []
-    current: list[dict[str, Any]] = []
-    for block in content:
-        kind = getattr(block, "type", None)
-        if kind == "text":  # most blocks of a history, made here: `_part` for the rest
-            value = getattr(block, "text", "")
-            current.append({"type": "text",
-                            "content": value if isinstance(value, str) else str(value)})
-        elif kind == "tool_result" or kind == "hint":
-            if current:
-                out.append(M.message(role, current, name=name))
-                current = []
-            out.append(M.message("tool", [_part(block)]) if kind == "tool_result"
-                       else _hint(block))
-        else:
-            current.append(_part(block))
-    if current or not out:
-        out.append(M.message(role, current, name=name))
-    return out
+    return common.split(role, name, content, _block, _alone)
+
+
+_history_item = common.history_item(_messages)
 
 
 @M.never_raises()
 def convert(msgs: Any) -> list[dict[str, Any]] | None:
     """A `Msg`, a list of them, or None, as a list of JSON messages."""
-    if msgs is None:
-        return None
-    if isinstance(msgs, (list, tuple)):
-        out: list[dict[str, Any]] = []
-        for msg in msgs:
-            if hasattr(msg, "content"):
-                out.extend(_messages(msg))
-        return out
-    if hasattr(msgs, "content") and hasattr(msgs, "role"):
-        return _messages(msgs)
-    return None
-
-
-def _history_item(msg: Any) -> list[dict[str, Any]]:
-    return _messages(msg) if hasattr(msg, "content") else []
+    return common.convert(msgs, _messages)
 
 
 @M.never_raises()
 def agent_input(msgs: Any) -> Any:
-    """What an agent was called with, as `convert` gives it; a list of `Msg`
-    is converted only as far as serializing it under the length limit reads."""
-    if isinstance(msgs, (list, tuple)):
-        return LazyList(msgs, _history_item)
-    return convert(msgs)
+    """What an agent was called with (see `common.messages.agent_input`)."""
+    return common.agent_input(msgs, _messages, _history_item)
 
 
 @M.never_raises((None, None))

@@ -22,12 +22,12 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._handler import TelemetryHandler
-from .._invocations import current_frame
-from .._patching import Patcher
-from .._safety import report
-from . import _messages
-from ._v2 import _field, _provider
+from ..._handler import TelemetryHandler
+from ..._invocations import current_frame
+from ..._patching import Patcher
+from ..._safety import report
+from . import messages as _messages
+from ._shared import provider_name, read_field
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -93,7 +93,7 @@ def _structured_wrapper(handler: TelemetryHandler):
                 inputs, system = _messages.request(
                     args[0] if args else kwargs.get("messages"))
             inv = handler.start_chat(
-                request_model=getattr(instance, "model", None), provider=_provider(instance),
+                request_model=getattr(instance, "model", None), provider=provider_name(instance),
                 stream=getattr(instance, "stream", None), input_messages=inputs,
                 system_instructions=system, compression=compressing)
         except Exception:  # noqa: BLE001
@@ -116,13 +116,13 @@ async def _traced_structured(handler: TelemetryHandler, inv: Any, wrapped: Any, 
         raise
     _detach(token)
     try:
-        usage = _field(response, "usage")
-        reason = _field(response, "finished_reason")
+        usage = read_field(response, "usage")
+        reason = read_field(response, "finished_reason")
         handler.finish_chat(
-            inv, response_id=_field(response, "id"),
+            inv, response_id=read_field(response, "id"),
             finish_reasons=[str(reason)] if reason is not None else None,
-            input_tokens=_field(usage, "input_tokens"),
-            output_tokens=_field(usage, "output_tokens"),
+            input_tokens=read_field(usage, "input_tokens"),
+            output_tokens=read_field(usage, "output_tokens"),
             output_messages=_structured_output(response) if handler.capture_content else None)
     except Exception:  # noqa: BLE001
         report("agentscope structured output end")
@@ -130,7 +130,7 @@ async def _traced_structured(handler: TelemetryHandler, inv: Any, wrapped: Any, 
 
 
 def _structured_output(response: Any) -> Any:
-    content = _field(response, "content")
+    content = read_field(response, "content")
     if content is None:
         return None
     text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False,

@@ -38,12 +38,12 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._handler import TelemetryHandler
-from .._operations._base import _get_current, _span_of, _suppressed
-from .._patching import Patcher
-from .._propagation import carrier_of, extract
-from .._safety import report
-from ..attributes import MESSAGING_SYSTEM_REDIS
+from ..._handler import TelemetryHandler
+from ..._operations._base import _get_current, _span_of, _suppressed
+from ..._patching import Patcher
+from ..._propagation import carrier_of, extract
+from ..._safety import report
+from ...attributes import MESSAGING_SYSTEM_REDIS
 
 TRACE_CONTEXT_FIELD = "_otel_trace_context"
 """The payload field holding the submitter's trace context (W3C carrier)."""
@@ -55,7 +55,6 @@ _BUSES = (
     ("agentscope.app.message_bus._in_memory_message_bus", "InMemoryMessageBus"),
     ("agentscope.app.message_bus._redis_message_bus", "RedisMessageBus"),
 )
-
 
 
 class _Trigger:

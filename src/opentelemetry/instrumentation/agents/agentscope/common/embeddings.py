@@ -12,8 +12,8 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._handler import TelemetryHandler
-from .._safety import report
+from ..._handler import TelemetryHandler
+from ..._safety import report
 
 _attach = otel_context.attach
 _detach = otel_context.detach

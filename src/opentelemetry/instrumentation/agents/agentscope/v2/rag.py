@@ -15,11 +15,11 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._handler import TelemetryHandler
-from .._patching import Patcher
-from .._safety import report
-from ._embeddings import embeddings_wrapper, wrap_overrides
-from ._providers import ProviderNames
+from ..._handler import TelemetryHandler
+from ..._patching import Patcher
+from ..._safety import report
+from ..common.embeddings import embeddings_wrapper, wrap_overrides
+from ..common.providers import ProviderNames
 
 _attach = otel_context.attach
 _detach = otel_context.detach
@@ -48,6 +48,7 @@ def install(patcher: Patcher, handler: TelemetryHandler) -> None:
 
 
 # -- retrieval ----------------------------------------------------------------
+
 
 def _search_wrapper(handler: TelemetryHandler):
     def wrapper(wrapped, instance, args, kwargs):

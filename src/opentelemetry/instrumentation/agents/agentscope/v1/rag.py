@@ -21,11 +21,11 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._handler import TelemetryHandler
-from .._patching import Patcher
-from .._safety import report
-from ._embeddings import embeddings_wrapper, wrap_overrides
-from ._providers import ProviderNames
+from ..._handler import TelemetryHandler
+from ..._patching import Patcher
+from ..._safety import report
+from ..common.embeddings import embeddings_wrapper, wrap_overrides
+from ..common.providers import ProviderNames
 
 _attach = otel_context.attach
 _detach = otel_context.detach

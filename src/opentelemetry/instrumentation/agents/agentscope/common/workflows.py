@@ -7,10 +7,10 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .. import attributes as A
-from .._handler import TelemetryHandler
-from .._safety import report
-from .._streams import trace_async_stream
+from ... import attributes as A
+from ..._handler import TelemetryHandler
+from ..._safety import report
+from ..._streams import trace_async_stream
 
 _attach = otel_context.attach
 _detach = otel_context.detach

@@ -19,10 +19,10 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._handler import TelemetryHandler
-from .._patching import Patcher
-from .._safety import report
-from . import _workflows
+from ..._handler import TelemetryHandler
+from ..._patching import Patcher
+from ..._safety import report
+from ..common import workflows as _workflows
 
 _PIPELINES = ("sequential_pipeline", "fanout_pipeline")
 

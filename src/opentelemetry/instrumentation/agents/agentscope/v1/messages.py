@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import _genai_messages as M
-from .._content import LazyList
+from ... import _genai_messages as M
+from ..common import messages as common
 
 
 @M.never_raises(())
@@ -34,6 +34,12 @@ def tool_result(blocks: Any) -> Any:
     return M.text_or_parts(M.parts(blocks))
 
 
+def _alone(block: Any) -> dict[str, Any] | None:
+    if isinstance(block, Mapping) and block.get("type") == "tool_result":
+        return M.message("tool", [M.part(block)])
+    return None
+
+
 def _messages(msg: Any) -> list[dict[str, Any]]:
     """One `Msg` as the messages a model sees for it (tool results on their own)."""
     role = str(getattr(msg, "role", None) or "user")
@@ -41,48 +47,22 @@ def _messages(msg: Any) -> list[dict[str, Any]]:
     content = getattr(msg, "content", None)
     if not isinstance(content, (list, tuple)):
         return [M.message(role, M.parts(content), name=name)]
-    out: list[dict[str, Any]] = []
-    current: list[dict[str, Any]] = []
-    for block in content:
-        if isinstance(block, Mapping) and block.get("type") == "tool_result":
-            if current:
-                out.append(M.message(role, current, name=name))
-                current = []
-            out.append(M.message("tool", [M.part(block)]))
-        else:
-            current.append(M.part(block))
-    if current or not out:
-        out.append(M.message(role, current, name=name))
-    return out
+    return common.split(role, name, content, M.part, _alone)
+
+
+_history_item = common.history_item(_messages)
 
 
 @M.never_raises()
 def convert(msgs: Any) -> list[dict[str, Any]] | None:
     """A `Msg`, a list of them, or None, as a list of JSON messages."""
-    if msgs is None:
-        return None
-    if isinstance(msgs, (list, tuple)):
-        out: list[dict[str, Any]] = []
-        for msg in msgs:
-            if hasattr(msg, "content"):
-                out.extend(_messages(msg))
-        return out
-    if hasattr(msgs, "content") and hasattr(msgs, "role"):
-        return _messages(msgs)
-    return None
-
-
-def _history_item(msg: Any) -> list[dict[str, Any]]:
-    return _messages(msg) if hasattr(msg, "content") else []
+    return common.convert(msgs, _messages)
 
 
 @M.never_raises()
 def agent_input(msgs: Any) -> Any:
-    """What an agent was called with, as `convert` gives it; a list of `Msg`
-    is converted only as far as serializing it under the length limit reads."""
-    if isinstance(msgs, (list, tuple)):
-        return LazyList(msgs, _history_item)
-    return convert(msgs)
+    """What an agent was called with (see `common.messages.agent_input`)."""
+    return common.agent_input(msgs, _messages, _history_item)
 
 
 @M.never_raises()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from .._handler import TelemetryHandler
-from .._patching import Patcher
-from . import _workflows
+from ..._handler import TelemetryHandler
+from ..._patching import Patcher
+from ..common import workflows as _workflows
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .._handler import TelemetryHandler
-from .._invocations import current_frame
-from .._patching import Patcher
-from .._safety import report
+from ..._handler import TelemetryHandler
+from ..._invocations import current_frame
+from ..._patching import Patcher
+from ..._safety import report
 
 _attach = otel_context.attach
 _detach = otel_context.detach

@@ -1,6 +1,6 @@
 """AgentScope 2.x human-in-the-loop and external execution, mapped onto the handler.
 
-Nothing here patches AgentScope: `_v2`'s reply wrappers call `paused` and
+Nothing here patches AgentScope: `agent`'s reply wrappers call `paused` and
 `resumed`.
 
 - A reply pauses when a tool call needs the user's confirmation or is an
@@ -24,11 +24,11 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .. import attributes as A
-from .._handler import TelemetryHandler
-from .._invocations import AgentInvocation
-from .._safety import report
-from . import _messages
+from ... import attributes as A
+from ..._handler import TelemetryHandler
+from ..._invocations import AgentInvocation
+from ..._safety import report
+from . import messages as _messages
 
 _PAUSES = {"asking": A.FINISH_USER_CONFIRMATION, "submitted": A.FINISH_EXTERNAL_EXECUTION}
 _RESULT_ERRORS = {"error": "tool_error", "interrupted": "cancelled", "denied": "denied"}

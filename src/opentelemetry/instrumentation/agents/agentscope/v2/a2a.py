@@ -12,11 +12,11 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._handler import TelemetryHandler
-from .._operations.remote import RemoteAgentInvocation
-from .._patching import Patcher
-from .._safety import report
-from .._streams import trace_async_stream
+from ..._handler import TelemetryHandler
+from ..._operations.remote import RemoteAgentInvocation
+from ..._patching import Patcher
+from ..._safety import report
+from ..._streams import trace_async_stream
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

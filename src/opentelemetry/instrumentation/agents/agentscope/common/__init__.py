@@ -1,0 +1,2 @@
+"""What both AgentScope lines share: embedding calls, provider names,
+workflow spans and the splitting of a message into the messages a model sees."""

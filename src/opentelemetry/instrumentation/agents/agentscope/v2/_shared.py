@@ -1,0 +1,88 @@
+"""What the AgentScope 2.x concern modules share: the streams a reply opened,
+provider names, the classes compared against, field reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from ..._safety import report
+from ..common.providers import ProviderNames
+
+# The model and tool streams a reply opened, in the reply's context. AgentScope
+# stops reading such a stream without closing it when something it does with
+# an item raises (and `Toolkit.call_tool` yields its final result from a
+# `finally`, so the last item is not always the end); the stream would then
+# end only when garbage-collected, after its reply. What is still open when
+# the reply ends is ended with it.
+STREAMS_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.agentscope.streams")
+
+
+def watch_stream(observer: Any) -> None:
+    streams = otel_context.get_value(STREAMS_KEY)
+    if streams is not None:
+        streams.append(observer)
+
+
+def end_abandoned(streams: list[Any], error: BaseException | None) -> None:
+    for observer in streams:
+        try:
+            observer.abandoned(error)
+        except Exception:  # noqa: BLE001
+            report("agentscope abandoned stream")
+    # The observers' contexts hold this list: emptied, it frees them at once
+    # instead of leaving a cycle for the garbage collector.
+    streams.clear()
+
+
+# Where AgentScope keeps each provider's models -> gen_ai.provider.name.
+provider_name = ProviderNames({
+    "_openai_chat": "openai",
+    "_openai_response": "openai",
+    "_anthropic": "anthropic",
+    "_dashscope": "dashscope",
+    "_gemini": "gcp.gemini",
+    "_ollama": "ollama",
+    "_deepseek": "deepseek",
+    "_moonshot": "moonshot",
+    "_xai": "x_ai",
+    "_volcengine": "volcengine",
+    "_minimax": "minimax",
+})
+
+
+class Types:
+    """AgentScope classes we compare against, looked up on first use.
+
+    Post-import hooks fire while a package may still be half-imported, so
+    importing these when patching could fail; by the first call they exist.
+    """
+
+    _loaded = False
+
+    def load(self) -> Types:
+        if not self._loaded:
+            from agentscope.event import ReplyEndEvent
+            from agentscope.model import ChatResponse
+            from agentscope.tool import ToolResponse
+
+            self.reply_end = ReplyEndEvent
+            self.chat_response = ChatResponse
+            self.tool_response = ToolResponse
+            self._loaded = True
+        return self
+
+
+def read_field(obj: Any, name: str, default: Any = None) -> Any:
+    """`obj.name`, read as a key where AgentScope's objects are dicts.
+
+    ChatResponse and ChatUsage are dicts with attribute access through a
+    Python-level `__getattr__`; a key lookup skips that call (and the
+    exception it raises for a missing field).
+    """
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
