@@ -21,6 +21,7 @@ from ._operations.guardrail import GuardrailOperations
 from ._operations.hitl import HitlOperations
 from ._operations.mcp import MCPOperations
 from ._operations.messaging import MessagingOperations
+from ._operations.rate_limit import RateLimitOperations
 from ._operations.remote import RemoteAgentOperations
 from ._operations.retrieval import RetrievalOperations
 from ._operations.schedule import ScheduleOperations
@@ -34,5 +35,5 @@ class TelemetryHandler(AgentOperations, HitlOperations, CompressionOperations,
                        EmbeddingsOperations, RetrievalOperations, ChatOperations,
                        ToolOperations, WorkflowOperations, MCPOperations,
                        RemoteAgentOperations, GuardrailOperations, MessagingOperations,
-                       ScheduleOperations):
+                       ScheduleOperations, RateLimitOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

@@ -239,3 +239,10 @@ SCHEDULE_CALLBACK = "agents.schedule.callback"
 RETRY_BACKOFF = "agents.retry.backoff"
 """Seconds the scheduler decided to wait after a failed attempt before the next one."""
 SCHEDULE_OUTCOMES = ("success", "failure", "cancelled", "skipped")
+
+# -- rate limiters (PraisonAI's RateLimiter) ----------------------------------
+RATE_LIMIT_WAIT = "agents.rate_limit.wait"
+"""Seconds a model call (or, before its first round, an agent invocation) waited on
+the runtime's rate limiter; absent when it did not wait."""
+METRIC_RATE_LIMIT_WAIT = "agents.rate_limit.wait.duration"
+"""Histogram, ``s``: each wait on the runtime's rate limiter."""
