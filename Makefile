@@ -12,6 +12,12 @@ STAMP1 := $(VENV1)/.installed
 VENVP ?= .venv-praisonai
 STAMPP := $(VENVP)/.installed
 
+# The provider-level GenAI instrumentations (official ones on
+# opentelemetry-util-genai, OpenLLMetry's) beside the runtimes: a fourth one,
+# so their pins never move the main environment's (tests/genai_stack).
+VENV_GENAI ?= .venv-genai
+STAMP_GENAI := $(VENV_GENAI)/.installed
+
 .PHONY: demo test lint bench clean matrix matrix-ci matrix-readme
 
 $(STAMP): pyproject.toml requirements-dev.txt
@@ -35,15 +41,23 @@ $(STAMPP): pyproject.toml requirements-praisonai.txt
 	$(VENVP)/bin/pip install --quiet -e ".[testing]"
 	touch $(STAMPP)
 
+$(STAMP_GENAI): pyproject.toml requirements-dev.txt requirements-genai.txt
+	$(PYTHON) -m venv $(VENV_GENAI)
+	$(VENV_GENAI)/bin/pip install --quiet --upgrade pip
+	$(VENV_GENAI)/bin/pip install --quiet -r requirements-genai.txt
+	$(VENV_GENAI)/bin/pip install --quiet -e ".[testing,genai]"
+	touch $(STAMP_GENAI)
+
 demo: $(STAMP)
 	$(BIN)/python examples/agentscope_demo.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts tests_e2e
 
-test: $(STAMP) $(STAMP1) $(STAMPP) lint
+test: $(STAMP) $(STAMP1) $(STAMPP) $(STAMP_GENAI) lint
 	$(BIN)/python -m pytest tests -q
 	$(VENVP)/bin/python -m pytest tests/praisonai_platform -q
+	$(VENV_GENAI)/bin/python -m pytest tests/genai_stack -q
 	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics tests/semconv tests/coverage tests/stress -q
 
 # Not part of `make test`: prints the tables of benchmarks/README.md (15-18 min).
@@ -52,7 +66,7 @@ bench: $(STAMP) $(STAMP1)
 	$(VENV1)/bin/python benchmarks/run.py --memory-only 2>/dev/null
 
 clean:
-	rm -rf $(VENV) $(VENV1) $(VENVP) $(VENV_PHOENIX) $(TOOLS) .matrix
+	rm -rf $(VENV) $(VENV1) $(VENVP) $(VENV_GENAI) $(VENV_PHOENIX) $(TOOLS) .matrix
 
 # The compatibility matrix (scripts/matrix.py): Python 3.11-3.13 x runtime
 # line x newest / oldest claimed / today's pins, one uv-built environment per

@@ -117,6 +117,11 @@ TOKEN_TYPE_OUTPUT = _gen_ai.GenAiTokenTypeValues.COMPLETION.value  # "output"
 EMBEDDINGS_DIMENSION_COUNT = _gen_ai.GEN_AI_EMBEDDINGS_DIMENSION_COUNT
 DATA_SOURCE_ID = _gen_ai.GEN_AI_DATA_SOURCE_ID
 REQUEST_TOP_K = _gen_ai.GEN_AI_REQUEST_TOP_K
+REQUEST_ENCODING_FORMATS = _gen_ai.GEN_AI_REQUEST_ENCODING_FORMATS
+RETRIEVAL_TOP_K = "gen_ai.retrieval.top_k"
+"""The current conventions' key for a retrieval's document limit (what
+opentelemetry-util-genai 1.3b0 emits; the semantic-conventions package has no
+constant for it yet)."""
 RETRIEVAL_QUERY_TEXT = _gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT
 RETRIEVAL_DOCUMENTS = _gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS
 OP_EMBEDDINGS = _gen_ai.GenAiOperationNameValues.EMBEDDINGS.value

@@ -12,6 +12,8 @@ from opentelemetry.trace import SpanKind
 from .. import attributes as A
 from .._events import emit_details
 from .._invocations import ChatInvocation
+from .._nesting import inference_extras, published
+from .._nesting import model_context as _model_context
 from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
@@ -21,7 +23,6 @@ from ._base import (
     _as_strings,
     _clean,
     _is_cancellation,
-    _set_span_in_context,
 )
 
 
@@ -95,8 +96,9 @@ class ChatOperations(HandlerBase):
                 attrs.update(request)
             span = self._start(f"chat {request_model}" if request_model else "chat",
                                SpanKind.CLIENT, parent, attrs)
-            inv = ChatInvocation(span, _set_span_in_context(span, parent), perf_counter(),
-                                 frame, attrs)
+            # Inner provider instrumentations step aside and publish into `nested`.
+            ctx, nested = _model_context(parent, span, self.capture_content)
+            inv = ChatInvocation(span, ctx, perf_counter(), frame, attrs, nested)
             if stream:
                 inv.last_chunk_at = None
                 inv.chunk_gaps = [] if self.metering else None
@@ -160,6 +162,11 @@ class ChatOperations(HandlerBase):
         try:
             if inv.ended:
                 return
+            if inv.nested is not None:
+                (response_model, response_id, finish_reasons, input_tokens, output_tokens,
+                 usage_details) = _fold_inference(
+                    inv, response_model, response_id, finish_reasons, input_tokens,
+                    output_tokens, usage_details)
             # What a runtime reports may be anything: a span must end regardless.
             input_tokens = _as_int(input_tokens)
             output_tokens = _as_int(output_tokens)
@@ -284,3 +291,33 @@ def _usage_details(values: tuple[Any, Any, Any]) -> dict[str, int]:
         if value is not None and value >= 0:
             details[key] = value
     return details
+
+
+def _fold_inference(inv: ChatInvocation, response_model: Any, response_id: Any,
+                    finish_reasons: Any, input_tokens: Any, output_tokens: Any,
+                    usage_details: Any) -> tuple[Any, ...]:
+    """What an inner util-genai invocation published, where the runtime gave
+    us nothing (ours win); its extra attributes go on the span and, for the
+    metric keys, on the metrics."""
+    values = published(inv.nested)
+    if values is None:
+        return (response_model, response_id, finish_reasons, input_tokens, output_tokens,
+                usage_details)
+    get = values.get
+    if usage_details is None or not any(v is not None for v in usage_details):
+        inner = (get("usage_cache_read_input_tokens"), get("usage_cache_write_input_tokens"),
+                 get("usage_reasoning_output_tokens"))
+        if any(v is not None for v in inner):
+            usage_details = inner
+    extras = inference_extras(values, inv.attributes)
+    if extras:
+        if inv.span.is_recording():
+            inv.span.set_attributes(extras)
+        for key in _METRIC_KEYS:
+            if key in extras:
+                inv.attributes[key] = extras[key]
+    return (response_model or get("response_model"), response_id or get("response_id"),
+            finish_reasons or get("response_finish_reasons"),
+            get("usage_input_tokens") if input_tokens is None else input_tokens,
+            get("usage_output_tokens") if output_tokens is None else output_tokens,
+            usage_details)
