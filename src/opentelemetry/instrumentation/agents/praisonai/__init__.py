@@ -52,6 +52,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             _mcp,
             _memory,
             _models,
+            _persistence,
             _rate_limit,
             _responses,
             _schedule,
@@ -161,6 +162,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         _launch.install(patcher, handler)
         _schedule.install(patcher, handler)
         _rate_limit.install(patcher, handler)
+        _persistence.install(patcher, handler)
         # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
         # acts inside a PraisonAI agent span.
         patcher.on_import("openai.resources.chat.completions.completions", openai_sdk)

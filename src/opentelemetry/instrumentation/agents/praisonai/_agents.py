@@ -19,6 +19,7 @@ from .._invocations import current_frame
 from .._safety import report
 from .._streams import trace_sync_stream
 from . import _guardrails, _messages, _tty
+from ._persistence import session_of
 from ._state import Turn
 from ._wrapping import acall_in, call_in
 
@@ -54,7 +55,7 @@ def begin(handler: TelemetryHandler, agent: Any, prompt: Any) -> Turn | None:
         frame = handler.start_agent(
             agent, getattr(agent, "name", None),
             agent_id=getattr(agent, "agent_id", None),
-            conversation_id=getattr(agent, "_session_id", None),
+            conversation_id=session_of(agent) or getattr(agent, "_session_id", None),
             provider="openai" if native else None,
             request_model=model if isinstance(model, str) else None,
             max_iterations=_max_steps(agent),
