@@ -18,7 +18,7 @@ STAMPP := $(VENVP)/.installed
 VENV_GENAI ?= .venv-genai
 STAMP_GENAI := $(VENV_GENAI)/.installed
 
-.PHONY: demo test lint bench clean matrix matrix-ci matrix-readme
+.PHONY: demo test lint bench clean matrix matrix-ci matrix-readme docs
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,12 +66,25 @@ bench: $(STAMP) $(STAMP1)
 	$(VENV1)/bin/python benchmarks/run.py --memory-only 2>/dev/null
 
 clean:
-	rm -rf $(VENV) $(VENV1) $(VENVP) $(VENV_GENAI) $(VENV_PHOENIX) $(TOOLS) .matrix
+	rm -rf $(VENV) $(VENV1) $(VENVP) $(VENV_GENAI) $(VENV_PHOENIX) $(TOOLS) $(VENV_DOCS) .matrix site
+
+# The documentation site (mkdocs.yml, docs/), built with --strict in an
+# environment of its own (MkDocs and mkdocs-material only).
+VENV_DOCS ?= .venv-docs
+DOCS_STAMP := $(VENV_DOCS)/.installed
+
+$(DOCS_STAMP): requirements-docs.txt
+	$(PYTHON) -m venv $(VENV_DOCS)
+	$(VENV_DOCS)/bin/pip install --quiet -r requirements-docs.txt
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV_DOCS)/bin/mkdocs build --strict --site-dir site
 
 # The compatibility matrix (scripts/matrix.py): Python 3.11-3.13 x runtime
 # line x newest / oldest claimed / today's pins, one uv-built environment per
 # cell under .matrix/. `matrix` runs all 21 cells (about an hour on 2 cores),
-# `matrix-ci` the ones .ci/run runs, `matrix-readme` writes README.md's table
+# `matrix-ci` the ones .ci/run runs, `matrix-readme` writes docs/compatibility.md's table
 # from the last results.
 TOOLS ?= .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed

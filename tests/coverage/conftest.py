@@ -1,4 +1,4 @@
-"""The README's semantic-conventions coverage table, kept true by real runs.
+"""The semantic-conventions coverage table (docs/coverage.md), kept true by real runs.
 
 One module per runtime drives representative runs of that runtime (real
 runtime, scripted model) and compares every key they emit with the table's

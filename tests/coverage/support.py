@@ -1,4 +1,4 @@
-"""The coverage table: parsed from the README, compared with what runs emit."""
+"""The coverage table: parsed from docs/coverage.md, compared with what runs emit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "coverage.md"
 BEGIN = "<!-- semconv-coverage:begin -->"
 END = "<!-- semconv-coverage:end -->"
 RUNTIMES = ("AgentScope 2.x", "AgentScope 1.x", "Hermes Agent", "PraisonAI Agents")
@@ -129,7 +129,7 @@ def assert_column_matches(runtime: str, collector: Collector) -> None:
     seen = {k for k in collector.attribute_keys() if not k.startswith(OWN)}
     metrics = {m for m in collector.metrics() if not m.startswith(OWN)}
     unlisted = sorted((seen | metrics) - set(rows))
-    assert not unlisted, f"emitted but not in the README's coverage table: {unlisted}"
+    assert not unlisted, f"emitted but not in the coverage table (docs/coverage.md): {unlisted}"
     for kind, found in (("attribute", seen), ("metric", metrics)):
         listed = {key for key, row in rows.items() if row.kind == kind}
         wrong_kind = sorted(found - listed)
