@@ -160,18 +160,22 @@ class GuardrailInvocation(_Invocation):
 
 
 class EmbeddingsInvocation(_Invocation):
-    __slots__ = ("attributes",)
+    __slots__ = ("attributes", "nested")
 
     def __init__(self, span: Span, context: Context, start: float,
-                 attributes: dict[str, Any]) -> None:
+                 attributes: dict[str, Any], nested: Any = None) -> None:
         super().__init__(span, context, start)
         self.attributes = attributes
+        # util-genai's context data inner instrumentations publish into.
+        self.nested = nested
 
 
 class RetrievalInvocation(_Invocation):
-    __slots__ = ("attributes",)
+    __slots__ = ("attributes", "nested")
 
     def __init__(self, span: Span, context: Context, start: float,
-                 attributes: dict[str, Any]) -> None:
+                 attributes: dict[str, Any], nested: Any = None) -> None:
         super().__init__(span, context, start)
         self.attributes = attributes
+        # util-genai's context data inner instrumentations publish into.
+        self.nested = nested

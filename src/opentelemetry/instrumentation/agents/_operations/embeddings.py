@@ -10,13 +10,13 @@ from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
 from .._invocations import EmbeddingsInvocation
+from .._nesting import embedding_context, embedding_extras, published
 from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
     HandlerBase,
     _as_int,
     _clean,
-    _set_span_in_context,
 )
 
 
@@ -53,8 +53,8 @@ class EmbeddingsOperations(HandlerBase):
                 span_attrs[A.EMBEDDINGS_INPUT_COUNT] = input_count
             name = f"{A.OP_EMBEDDINGS} {request_model}" if request_model else A.OP_EMBEDDINGS
             span = self._start(name, SpanKind.CLIENT, parent, span_attrs)
-            return EmbeddingsInvocation(span, _set_span_in_context(span, parent),
-                                        perf_counter(), attrs)
+            ctx, nested = embedding_context(parent, span)
+            return EmbeddingsInvocation(span, ctx, perf_counter(), attrs, nested)
         except Exception:  # noqa: BLE001
             report("start_embeddings")
             return None
@@ -68,6 +68,17 @@ class EmbeddingsOperations(HandlerBase):
         try:
             if inv.ended:
                 return
+            values = published(inv.nested) if inv.nested is not None else None
+            if values is not None:
+                # An inner embedding instrumentation's findings, where ours are missing.
+                extras = embedding_extras(values, inv.attributes)
+                if input_tokens is None:
+                    input_tokens = extras.pop(A.USAGE_INPUT_TOKENS, None)
+                response_model = response_model or extras.pop(A.RESPONSE_MODEL, None)
+                extras.pop(A.USAGE_INPUT_TOKENS, None)
+                extras.pop(A.RESPONSE_MODEL, None)
+                if extras and inv.span.is_recording():
+                    inv.span.set_attributes(extras)
             input_tokens = _as_int(input_tokens)
             span = inv.span
             if span.is_recording():

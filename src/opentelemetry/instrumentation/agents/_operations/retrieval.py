@@ -9,12 +9,12 @@ from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
 from .._invocations import RetrievalInvocation
+from .._nesting import published, retrieval_context, retrieval_extras
 from .._safety import report
 from ._base import (
     HandlerBase,
     _as_int,
     _clean,
-    _set_span_in_context,
 )
 
 
@@ -47,8 +47,8 @@ class RetrievalOperations(HandlerBase):
             name = f"{A.OP_RETRIEVAL} {data_source}" if data_source else A.OP_RETRIEVAL
             span = self._start(name, SpanKind.CLIENT, parent, attrs)
             self._add_content(span, "retrieval", A.RETRIEVAL_QUERY_TEXT, query)
-            return RetrievalInvocation(span, _set_span_in_context(span, parent),
-                                       perf_counter(), attrs)
+            ctx, nested = retrieval_context(parent, span)
+            return RetrievalInvocation(span, ctx, perf_counter(), attrs, nested)
         except Exception:  # noqa: BLE001
             report("start_retrieval")
             return None
@@ -61,6 +61,14 @@ class RetrievalOperations(HandlerBase):
             if inv.ended:
                 return
             span = inv.span
+            values = published(inv.nested) if inv.nested is not None else None
+            if values is not None and span.is_recording():
+                # An inner retrieval instrumentation's findings, where ours are missing.
+                extras = retrieval_extras(values, inv.attributes)
+                if A.REQUEST_TOP_K in inv.attributes:
+                    extras.pop(A.RETRIEVAL_TOP_K, None)
+                if extras:
+                    span.set_attributes(extras)
             if span.is_recording():
                 count = _as_int(documents_count)
                 if count is not None:
