@@ -90,16 +90,12 @@ class StepInvocation(_Invocation):
 
 class ChatInvocation(_Invocation):
     __slots__ = ("agent", "attributes", "chunk_gaps", "event", "first_chunk_at",
-                 "last_chunk_at", "nested")
+                 "last_chunk_at")
 
     def __init__(self, span: Span, context: Context, start: float,
-                 agent: AgentInvocation | None, attributes: dict[str, Any],
-                 nested: Any = None) -> None:
+                 agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
         super().__init__(span, context, start)
         self.agent = agent
-        # util-genai's InferenceData that inner instrumentations publish
-        # into (None without util-genai; see `_nesting`).
-        self.nested = nested
         # What the span started with (operation, provider, model, request
         # parameters, server): the base of its metrics' and event's attributes.
         self.attributes = attributes

@@ -115,20 +115,43 @@ def _context(parent: Context, span: Any, key: str | None, data: Any) -> Context:
     return Context(values)
 
 
+# Whether inner invocations may publish message content: the content setting,
+# read once when a handler is made (`note_capture`).
+_capture = False
+
+
+def note_capture(capture: bool) -> None:
+    """Inner invocations publish message content only while ours captures it."""
+    global _capture
+    _capture = bool(capture)
+
+
 if AVAILABLE:
-    def model_context(parent: Context, span: Any, capture: bool) -> tuple[Context, Any]:
-        """The context a model call runs in, and the data inner calls publish to."""
+    def model_context(parent: Context, span: Any) -> Context:
+        """The context a model call runs in; it holds the data inner calls publish to
+        (`inference_data`)."""
         data = new_inference()
-        if capture:
+        if _capture:
             data.capture_content = True
-        return _context(parent, span, INFERENCE_KEY, data), data
+        return _context(parent, span, INFERENCE_KEY, data)
+
+    def inference_data(ctx: Context) -> Any:
+        """The InferenceData `model_context` put in `ctx`."""
+        return ctx.get(INFERENCE_KEY)
 else:
-    def model_context(parent: Context, span: Any, capture: bool) -> tuple[Context, Any]:
-        """The context a model call runs in (util-genai absent: no data to publish to)."""
+    def model_context(parent: Context, span: Any) -> Context:
+        """The context a model call runs in (util-genai absent: nothing to publish to).
+
+        On every model call's path: one copy of the context, nothing else.
+        """
         values = dict(parent)
         values[_SPAN_KEY] = span
         values[LM_SUPPRESS_KEY] = True
-        return Context(values), None
+        return Context(values)
+
+    def inference_data(ctx: Context) -> Any:
+        """None: without util-genai there is no data in the context."""
+        return None
 
 
 def embedding_context(parent: Context, span: Any) -> tuple[Context, Any]:
@@ -149,6 +172,8 @@ def retrieval_context(parent: Context, span: Any) -> tuple[Context, Any]:
 
 def published(data: Any) -> dict[str, Any] | None:
     """What inner invocations published into `data` (None: nothing)."""
+    if data is None:
+        return None
     values = data.__dict__
     # Our own instance holds only its two dicts (and capture_content) until
     # an inner invocation publishes; it sets fields one by one.

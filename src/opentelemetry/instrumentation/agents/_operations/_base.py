@@ -27,6 +27,7 @@ from .._invocations import (
     AgentInvocation,
     current_frame,
 )
+from .._nesting import note_capture
 from .._safety import error_type as _error_type
 from .._safety import report
 from .._settings import (
@@ -166,6 +167,7 @@ class HandlerBase:
         self.span_content = capture_enabled()
         self.event_content = event_content_enabled()
         self.capture_content = self.span_content or self.event_content
+        note_capture(self.capture_content)
         self.content_limit = max_length()
         self._logger = None
         if emit_event_enabled():

@@ -12,7 +12,8 @@ from opentelemetry.trace import SpanKind
 from .. import attributes as A
 from .._events import emit_details
 from .._invocations import ChatInvocation
-from .._nesting import inference_extras, published
+from .._nesting import AVAILABLE as _NESTING
+from .._nesting import inference_data, inference_extras, published
 from .._nesting import model_context as _model_context
 from .._safety import error_type as _error_type
 from .._safety import report
@@ -97,8 +98,8 @@ class ChatOperations(HandlerBase):
             span = self._start(f"chat {request_model}" if request_model else "chat",
                                SpanKind.CLIENT, parent, attrs)
             # Inner provider instrumentations step aside and publish into `nested`.
-            ctx, nested = _model_context(parent, span, self.capture_content)
-            inv = ChatInvocation(span, ctx, perf_counter(), frame, attrs, nested)
+            inv = ChatInvocation(span, _model_context(parent, span), perf_counter(),
+                                 frame, attrs)
             if stream:
                 inv.last_chunk_at = None
                 inv.chunk_gaps = [] if self.metering else None
@@ -162,7 +163,7 @@ class ChatOperations(HandlerBase):
         try:
             if inv.ended:
                 return
-            if inv.nested is not None:
+            if _NESTING:
                 (response_model, response_id, finish_reasons, input_tokens, output_tokens,
                  usage_details) = _fold_inference(
                     inv, response_model, response_id, finish_reasons, input_tokens,
@@ -299,7 +300,7 @@ def _fold_inference(inv: ChatInvocation, response_model: Any, response_id: Any,
     """What an inner util-genai invocation published, where the runtime gave
     us nothing (ours win); its extra attributes go on the span and, for the
     metric keys, on the metrics."""
-    values = published(inv.nested)
+    values = published(inference_data(inv.context))
     if values is None:
         return (response_model, response_id, finish_reasons, input_tokens, output_tokens,
                 usage_details)
