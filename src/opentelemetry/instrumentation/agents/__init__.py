@@ -26,9 +26,10 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from ._content import set_content_hook
 from ._instrumentor import LIFECYCLE_LOCK, RuntimeInstrumentor, log_conflict
+from ._run import agent_run
 from .version import __version__
 
-__all__ = ["RUNTIMES", "AgentsInstrumentor", "__version__", "set_content_hook"]
+__all__ = ["RUNTIMES", "AgentsInstrumentor", "__version__", "agent_run", "set_content_hook"]
 
 RUNTIMES: dict[str, str] = {
     "agentscope": "opentelemetry.instrumentation.agents.agentscope:AgentScopeInstrumentor",

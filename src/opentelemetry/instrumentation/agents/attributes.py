@@ -6,6 +6,7 @@ extension namespace, ``agents.``, and are listed in the README.
 """
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
+from opentelemetry.semconv._incubating.attributes import user_attributes as _user
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import error_attributes as _error
 from opentelemetry.semconv.attributes import server_attributes as _server
@@ -251,3 +252,8 @@ RATE_LIMIT_WAIT = "agents.rate_limit.wait"
 the runtime's rate limiter; absent when it did not wait."""
 METRIC_RATE_LIMIT_WAIT = "agents.rate_limit.wait.duration"
 """Histogram, ``s``: each wait on the runtime's rate limiter."""
+
+USER_ID = _user.USER_ID
+"""The user a run is for, from `agent_run(user_id=...)`."""
+RUN_ATTRIBUTE_PREFIX = "agents.run."
+"""`agent_run(attributes={"tier": "gold"})` puts ``agents.run.tier`` on every span."""

@@ -28,6 +28,7 @@ from .._invocations import (
     current_frame,
 )
 from .._nesting import note_capture
+from .._run import add_run_attributes
 from .._safety import error_type as _error_type
 from .._safety import report
 from .._settings import (
@@ -257,6 +258,7 @@ class HandlerBase:
     # -- shared span plumbing --------------------------------------------
     def _start(self, name: str, kind: SpanKind, parent: Context,
                attrs: dict[str, Any]):
+        add_run_attributes(attrs, parent)  # `agent_run` values, carried as baggage
         return self._tracer.start_span(name, context=parent, kind=kind, attributes=attrs)
 
     def _end(self, inv, error: BaseException | None, err_type: str | None) -> bool:
