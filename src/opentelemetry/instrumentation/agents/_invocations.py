@@ -175,3 +175,35 @@ class RetrievalInvocation(_Invocation):
         self.attributes = attributes
         # util-genai's context data inner instrumentations publish into.
         self.nested = nested
+
+
+class MCPInvocation(_Invocation):
+    """One MCP request, sent (client) or handled (server)."""
+
+    __slots__ = ("attributes", "error_type", "server", "status_code")
+
+    def __init__(self, span: Any, context: Context, start: float,
+                 attributes: dict[str, Any], server: bool) -> None:
+        super().__init__(span, context, start)
+        self.attributes = attributes
+        self.server = server
+        # How the request ended when that is learnt before it ends (a server
+        # answering with an error response instead of raising).
+        self.error_type: str | None = None
+        self.status_code: int | None = None
+
+
+class ProcessInvocation(_Invocation):
+    """A message-bus message being processed (the consumer side)."""
+
+    __slots__ = ()
+
+
+class RemoteAgentInvocation(_Invocation):
+    """One call of an agent in another process (A2A)."""
+
+    __slots__ = ("attributes",)
+
+    def __init__(self, span: Any, context: Any, start: float, attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start)
+        self.attributes = attributes

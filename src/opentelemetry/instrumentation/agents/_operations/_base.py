@@ -1,4 +1,9 @@
-"""Plumbing shared by every operation of the telemetry handler."""
+"""`HandlerBase`: what every operation of the telemetry handler shares.
+
+The context and value helpers it uses live in `_context` and `_values`
+(public to adapters); they are imported here under the private names the
+operation modules use.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +20,21 @@ from opentelemetry.metrics import (
 )
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.instrumentation import utils as _instrumentation_utils
 
 from .. import attributes as A
 from .._content import render as render_content
 from .._content import render_structured
+
+# The context and value helpers, under the names the operation modules import
+# from here (re-exported: not every one is used in this module).
+from .._context import context_with as _context_with  # noqa: F401
+from .._context import get_current as _get_current
+from .._context import get_current_span as _get_current_span  # noqa: F401
+from .._context import set_span_in_context as _set_span_in_context  # noqa: F401
+from .._context import set_value as _set_value  # noqa: F401
+from .._context import span_of as _span_of
+from .._context import suppressed as _suppressed
 from .._events import make_logger
 from .._invocations import (
     AgentInvocation,
@@ -37,6 +50,10 @@ from .._settings import (
     event_content_enabled,
     max_length,
 )
+from .._values import NAME_LIMIT as _NAME_LIMIT  # noqa: F401
+from .._values import as_int as _as_int  # noqa: F401
+from .._values import as_strings as _as_strings  # noqa: F401
+from .._values import clean as _clean  # noqa: F401
 from ..version import __version__
 
 _SCOPE = "opentelemetry.instrumentation.agents"
@@ -79,53 +96,6 @@ def _global_provider(module: Any, attribute: str, public_getter: Any) -> Any:
 
 
 _ABSENT = object()
-
-# Both keys `suppress_instrumentation()` sets; read straight off the context
-# we already hold instead of looking the context up twice more.
-_SUPPRESS_KEYS = tuple(
-    getattr(_instrumentation_utils, name) for name in
-    ("_SUPPRESS_INSTRUMENTATION_KEY", "_SUPPRESS_INSTRUMENTATION_KEY_PLAIN")
-    if hasattr(_instrumentation_utils, name))
-
-
-if len(_SUPPRESS_KEYS) == 2:
-    _SUPPRESS, _SUPPRESS_PLAIN = _SUPPRESS_KEYS
-
-    def _suppressed(ctx: Context) -> bool:
-        return bool(ctx.get(_SUPPRESS) or ctx.get(_SUPPRESS_PLAIN))
-else:  # pragma: no cover - another API layout
-    def _suppressed(ctx: Context) -> bool:
-        if not _SUPPRESS_KEYS:
-            return not _instrumentation_utils.is_instrumentation_enabled()
-        return any(ctx.get(key) for key in _SUPPRESS_KEYS)
-
-
-_get_current_span = trace.get_current_span
-try:  # the key the API stores the current span under
-    from opentelemetry.trace.propagation import _SPAN_KEY
-except ImportError:  # pragma: no cover - another API layout
-    _SPAN_KEY = None
-_set_span_in_context = trace.set_span_in_context
-_set_value = otel_context.set_value
-_get_current = otel_context.get_current
-
-
-def _span_of(ctx: Context) -> Any:
-    """The span current in `ctx` (None for none), read straight off the context."""
-    if _SPAN_KEY is None:  # pragma: no cover - another API layout
-        return _get_current_span(ctx)
-    return ctx.get(_SPAN_KEY)
-
-
-def _context_with(parent: Context, span: Any, key: str, value: Any) -> Context:
-    """`parent` with `span` current and `key` set: one copy of the context, not two."""
-    if _SPAN_KEY is None:  # pragma: no cover - another API layout
-        return _set_value(key, value, _set_span_in_context(span, parent))
-    values = dict(parent)
-    values[_SPAN_KEY] = span
-    values[key] = value
-    return Context(values)
-
 
 def _status_description(exc: BaseException) -> str:
     try:
@@ -308,58 +278,6 @@ class HandlerBase:
         if frame is not None and frame.step is not None and _span_of(ctx) is frame.span:
             return frame.step.context, frame
         return ctx, frame
-
-
-_NAME_LIMIT = 256
-_FIT: dict[str, None] = {}
-_FIT_LIMIT = 1024
-
-
-def _clean(value: Any) -> str | None:
-    """A name or model id fit for a span name: a bounded, non-empty string."""
-    if type(value) is str:
-        if value in _FIT:
-            return value
-        if 0 < len(value) <= _NAME_LIMIT and value.isascii() and value.strip() == value:
-            if len(_FIT) < _FIT_LIMIT:
-                _FIT[value] = None
-            return value  # the common case, checked cheaply
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        try:
-            value = str(value)
-        except Exception:  # noqa: BLE001
-            return None
-    value = value.strip()
-    if not value:
-        return None
-    if len(value) > _NAME_LIMIT:
-        value = value[:_NAME_LIMIT]
-    if not value.isascii():
-        # Lone surrogates cannot be exported as UTF-8.
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-def _as_int(value: Any) -> int | None:
-    """`value` as an int, or None when it is none or not a number."""
-    if value is None or type(value) is int:
-        return value
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def _as_strings(values: Any) -> list[str] | None:
-    """`values` (one string or several) as bounded strings, or None."""
-    if isinstance(values, str):
-        values = (values,)
-    try:
-        return [_clean(value) or "" for value in values]
-    except TypeError:
-        return None
 
 
 def _is_cancellation(exc: BaseException) -> bool:

@@ -17,7 +17,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
-from .._invocations import _Invocation
+from .._invocations import MCPInvocation
 from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
@@ -29,20 +29,6 @@ from ._base import (
 
 _TOOLS_CALL = "tools/call"
 _PROMPTS_GET = "prompts/get"
-
-
-class MCPInvocation(_Invocation):
-    __slots__ = ("attributes", "error_type", "server", "status_code")
-
-    def __init__(self, span: Any, context: Context, start: float,
-                 attributes: dict[str, Any], server: bool) -> None:
-        super().__init__(span, context, start)
-        self.attributes = attributes
-        self.server = server
-        # How the request ended when that is learnt before it ends (a server
-        # answering with an error response instead of raising).
-        self.error_type: str | None = None
-        self.status_code: int | None = None
 
 
 class MCPOperations(HandlerBase):

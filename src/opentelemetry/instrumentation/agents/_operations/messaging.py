@@ -18,13 +18,9 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
-from .._invocations import _Invocation
+from .._invocations import ProcessInvocation
 from .._safety import report
 from ._base import HandlerBase, _clean, _set_span_in_context
-
-
-class ProcessInvocation(_Invocation):
-    __slots__ = ()
 
 
 class MessagingOperations(HandlerBase):

@@ -14,17 +14,9 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
-from .._invocations import _Invocation
+from .._invocations import RemoteAgentInvocation
 from .._safety import report
 from ._base import HandlerBase, _clean, _set_span_in_context
-
-
-class RemoteAgentInvocation(_Invocation):
-    __slots__ = ("attributes",)
-
-    def __init__(self, span: Any, context: Any, start: float, attributes: dict[str, Any]) -> None:
-        super().__init__(span, context, start)
-        self.attributes = attributes
 
 
 class RemoteAgentOperations(HandlerBase):

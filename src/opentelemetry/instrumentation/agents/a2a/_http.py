@@ -6,8 +6,10 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from .._context import get_current as _get_current
+from .._context import span_of as _span_of
+from .._context import suppressed as _suppressed
 from .._handler import TelemetryHandler
-from .._operations._base import _get_current, _span_of, _suppressed
 from .._propagation import carrier_of, extract
 from .._safety import report
 

@@ -9,7 +9,7 @@ from opentelemetry import context as otel_context
 
 from .. import attributes as A
 from .._handler import TelemetryHandler
-from .._operations.mcp import MCPInvocation
+from .._invocations import MCPInvocation
 from .._propagation import extract
 from .._safety import report
 

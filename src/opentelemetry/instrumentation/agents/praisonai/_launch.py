@@ -31,8 +31,9 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from .._context import get_current as _get_current
+from .._context import span_of as _span_of
 from .._handler import TelemetryHandler
-from .._operations._base import _get_current, _span_of
 from .._patching import Patcher
 from .._propagation import extract
 from .._safety import report

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..._handler import TelemetryHandler
-from ..._operations.remote import RemoteAgentInvocation
+from ..._invocations import RemoteAgentInvocation
 from ..._patching import Patcher
 from ..._safety import report
 from ..._streams import trace_async_stream

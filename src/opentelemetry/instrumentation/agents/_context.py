@@ -1,0 +1,68 @@
+"""The OpenTelemetry context as the handler and the adapters read it.
+
+Public to adapters: what is current in a context (`span_of`), whether
+instrumentation is suppressed there (`suppressed`), and a context with one
+span and one value set in a single copy (`context_with`). Each reads the
+context directly instead of through the API's getters, which look the
+current context up again on every call: this is the hot path of every
+wrapped call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.context import Context
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.instrumentation import utils as _instrumentation_utils
+
+__all__ = ["context_with", "get_current", "get_current_span", "set_span_in_context",
+           "set_value", "span_of", "suppressed"]
+
+# Both keys `suppress_instrumentation()` sets; read straight off the context
+# we already hold instead of looking the context up twice more.
+_SUPPRESS_KEYS = tuple(
+    getattr(_instrumentation_utils, name) for name in
+    ("_SUPPRESS_INSTRUMENTATION_KEY", "_SUPPRESS_INSTRUMENTATION_KEY_PLAIN")
+    if hasattr(_instrumentation_utils, name))
+
+
+if len(_SUPPRESS_KEYS) == 2:
+    _SUPPRESS, _SUPPRESS_PLAIN = _SUPPRESS_KEYS
+
+    def suppressed(ctx: Context) -> bool:
+        return bool(ctx.get(_SUPPRESS) or ctx.get(_SUPPRESS_PLAIN))
+else:  # pragma: no cover - another API layout
+    def suppressed(ctx: Context) -> bool:
+        if not _SUPPRESS_KEYS:
+            return not _instrumentation_utils.is_instrumentation_enabled()
+        return any(ctx.get(key) for key in _SUPPRESS_KEYS)
+
+
+get_current_span = trace.get_current_span
+try:  # the key the API stores the current span under
+    from opentelemetry.trace.propagation import _SPAN_KEY
+except ImportError:  # pragma: no cover - another API layout
+    _SPAN_KEY = None
+set_span_in_context = trace.set_span_in_context
+set_value = otel_context.set_value
+get_current = otel_context.get_current
+
+
+def span_of(ctx: Context) -> Any:
+    """The span current in `ctx` (None for none), read straight off the context."""
+    if _SPAN_KEY is None:  # pragma: no cover - another API layout
+        return get_current_span(ctx)
+    return ctx.get(_SPAN_KEY)
+
+
+def context_with(parent: Context, span: Any, key: str, value: Any) -> Context:
+    """`parent` with `span` current and `key` set: one copy of the context, not two."""
+    if _SPAN_KEY is None:  # pragma: no cover - another API layout
+        return set_value(key, value, set_span_in_context(span, parent))
+    values = dict(parent)
+    values[_SPAN_KEY] = span
+    values[key] = value
+    return Context(values)
