@@ -28,30 +28,12 @@ has been found installed.
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from .._handler import TelemetryHandler
 from .._instrumentor import RuntimeInstrumentor
 from .._patching import Patcher
 from ..package import HERMES_AGENT
-from ._agent import ChildHandoff, build_child_wrapper, new_turn_wrapper, run_conversation_wrapper
-from ._model import (
-    max_iterations_wrapper,
-    model_call_wrapper,
-    normalize_response_wrapper,
-    touch_activity_wrapper,
-)
-from ._threads import ThreadHandoff
-from ._tools import function_call_args, middleware_args, sanitize_error_wrapper, tool_wrapper
 
 __all__ = ["HermesAgentInstrumentor"]
-
-# The transports Hermes hands the summary call's raw response to.
-_TRANSPORTS = {
-    "agent.transports.chat_completions": "ChatCompletionsTransport",
-    "agent.transports.anthropic": "AnthropicTransport",
-    "agent.transports.codex": "ResponsesApiTransport",
-}
 
 
 class HermesAgentInstrumentor(RuntimeInstrumentor):
@@ -61,43 +43,12 @@ class HermesAgentInstrumentor(RuntimeInstrumentor):
     requirements = (HERMES_AGENT,)
 
     def _install(self, patcher: Patcher, handler: TelemetryHandler) -> None:
-        threads = self._threads = ThreadHandoff()
-        handoff = self._children = ChildHandoff()
+        from . import _agent, _model, _threads, _tools
 
-        def run_agent(module: ModuleType) -> None:
-            patcher.wrap(module, "AIAgent.run_conversation",
-                         run_conversation_wrapper(handler, handoff))
-            patcher.wrap(module, "AIAgent._interruptible_streaming_api_call",
-                         model_call_wrapper(handler, stream=True))
-            patcher.wrap(module, "AIAgent._interruptible_api_call",
-                         model_call_wrapper(handler, stream=False))
-            patcher.wrap(module, "AIAgent._touch_activity", touch_activity_wrapper(handler))
-            patcher.wrap(module, "AIAgent._handle_max_iterations",
-                         max_iterations_wrapper(handler))
-            patcher.wrap(module, "AIAgent._invoke_tool", tool_wrapper(handler, function_call_args))
-            patcher.wrap(module, "handle_function_call", tool_wrapper(handler, function_call_args))
-
-        def tool_executor(module: ModuleType) -> None:
-            patcher.wrap(module, "_run_agent_tool_execution_middleware",
-                         tool_wrapper(handler, middleware_args, returns_pair=True))
-
-        def transport(class_name: str):
-            def apply(module: ModuleType) -> None:
-                patcher.wrap(module, f"{class_name}.normalize_response",
-                             normalize_response_wrapper)
-            return apply
-
-        patcher.on_import("run_agent", run_agent)
-        patcher.on_import("agent.tool_executor", tool_executor)
-        patcher.on_import("agent.chat_completion_helpers", threads.install)
-        patcher.on_import("tools.checkpoint_manager", lambda module: patcher.wrap(
-            module, "CheckpointManager.new_turn", new_turn_wrapper))
-        patcher.on_import("tools.delegate_tool", lambda module: patcher.wrap(
-            module, "_build_child_agent", build_child_wrapper(handler, handoff)))
-        patcher.on_import("model_tools", lambda module: patcher.wrap(
-            module, "_sanitize_tool_error", sanitize_error_wrapper))
-        for module_name, class_name in _TRANSPORTS.items():
-            patcher.on_import(module_name, transport(class_name))
+        self._threads = _threads.install(patcher)
+        self._children = _agent.install(patcher, handler)
+        _model.install(patcher, handler)
+        _tools.install(patcher, handler)
 
     def _remove(self) -> None:
         threads = getattr(self, "_threads", None)

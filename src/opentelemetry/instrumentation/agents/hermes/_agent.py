@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -23,7 +24,7 @@ from opentelemetry import trace
 
 from .. import attributes as A
 from .._handler import TelemetryHandler
-from .._patching import Wrapper
+from .._patching import Patcher, Wrapper
 from .._safety import report
 from . import _messages
 from ._state import Run, agent_name, current_run, loop_run, provider_name
@@ -189,3 +190,20 @@ def begin_round(handler: TelemetryHandler, run: Run) -> None:
             (not run.rounds_seen and run.last_error is None):
         run.round_pending = False
         handler.start_step(frame)
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> ChildHandoff:
+    """Register the conversation, round and child-agent patches; returns the
+    handoff to clear when uninstrumenting."""
+    handoff = ChildHandoff()
+
+    def run_agent(module: ModuleType) -> None:
+        patcher.wrap(module, "AIAgent.run_conversation",
+                     run_conversation_wrapper(handler, handoff))
+
+    patcher.on_import("run_agent", run_agent)
+    patcher.on_import("tools.checkpoint_manager", lambda module: patcher.wrap(
+        module, "CheckpointManager.new_turn", new_turn_wrapper))
+    patcher.on_import("tools.delegate_tool", lambda module: patcher.wrap(
+        module, "_build_child_agent", build_child_wrapper(handler, handoff)))
+    return handoff

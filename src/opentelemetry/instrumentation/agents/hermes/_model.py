@@ -23,6 +23,7 @@ The request's parameters, its server and the tools offered are read off the
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, NamedTuple
 
 from opentelemetry import context as otel_context
@@ -32,7 +33,7 @@ from .. import _request, _usage
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import ChatInvocation
-from .._patching import Wrapper
+from .._patching import Patcher, Wrapper
 from .._safety import report
 from . import _messages
 from ._agent import begin_round
@@ -303,3 +304,30 @@ def max_iterations_wrapper(handler: TelemetryHandler) -> Wrapper:
         return text
 
     return wrapper
+
+
+# The transports Hermes hands the summary call's raw response to.
+_TRANSPORTS = {
+    "agent.transports.chat_completions": "ChatCompletionsTransport",
+    "agent.transports.anthropic": "AnthropicTransport",
+    "agent.transports.codex": "ResponsesApiTransport",
+}
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def run_agent(module: ModuleType) -> None:
+        patcher.wrap(module, "AIAgent._interruptible_streaming_api_call",
+                     model_call_wrapper(handler, stream=True))
+        patcher.wrap(module, "AIAgent._interruptible_api_call",
+                     model_call_wrapper(handler, stream=False))
+        patcher.wrap(module, "AIAgent._touch_activity", touch_activity_wrapper(handler))
+        patcher.wrap(module, "AIAgent._handle_max_iterations", max_iterations_wrapper(handler))
+
+    def transport(class_name: str):
+        def apply(module: ModuleType) -> None:
+            patcher.wrap(module, f"{class_name}.normalize_response", normalize_response_wrapper)
+        return apply
+
+    patcher.on_import("run_agent", run_agent)
+    for module_name, class_name in _TRANSPORTS.items():
+        patcher.on_import(module_name, transport(class_name))

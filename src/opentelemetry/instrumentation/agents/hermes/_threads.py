@@ -19,6 +19,8 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from .._patching import Patcher
+
 _attach = otel_context.attach
 _detach = otel_context.detach
 _get_current = otel_context.get_current
@@ -73,3 +75,11 @@ class ThreadHandoff:
                 current = getattr(module, "threading", None)
                 if isinstance(current, ThreadingWithContext):
                     module.threading = current.__wrapped__  # type: ignore[attr-defined]
+
+
+def install(patcher: Patcher) -> ThreadHandoff:
+    """Hand the context to the threads Hermes starts for a model call; returns
+    the handoff to remove when uninstrumenting."""
+    threads = ThreadHandoff()
+    patcher.on_import("agent.chat_completion_helpers", threads.install)
+    return threads

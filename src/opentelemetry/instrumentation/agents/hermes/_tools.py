@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -39,7 +40,7 @@ from opentelemetry import trace
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import current_tool
-from .._patching import Wrapper
+from .._patching import Patcher, Wrapper
 from .._safety import error_type as _error_type
 from .._safety import report
 from ._state import loop_run
@@ -179,3 +180,18 @@ def sanitize_error_wrapper(wrapped: Callable[..., Any], instance: Any, args: tup
     except Exception:  # noqa: BLE001
         report("hermes tool error type")
     return wrapped(*args, **kwargs)
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def run_agent(module: ModuleType) -> None:
+        patcher.wrap(module, "AIAgent._invoke_tool", tool_wrapper(handler, function_call_args))
+        patcher.wrap(module, "handle_function_call", tool_wrapper(handler, function_call_args))
+
+    def tool_executor(module: ModuleType) -> None:
+        patcher.wrap(module, "_run_agent_tool_execution_middleware",
+                     tool_wrapper(handler, middleware_args, returns_pair=True))
+
+    patcher.on_import("run_agent", run_agent)
+    patcher.on_import("agent.tool_executor", tool_executor)
+    patcher.on_import("model_tools", lambda module: patcher.wrap(
+        module, "_sanitize_tool_error", sanitize_error_wrapper))

@@ -8,6 +8,7 @@ turn (the stream's fallback, retries): one span per invocation is enough.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -16,6 +17,7 @@ from opentelemetry import trace
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import current_frame
+from .._patching import Patcher
 from .._safety import report
 from .._streams import trace_sync_stream
 from . import _guardrails, _messages, _tty
@@ -187,3 +189,12 @@ def start_stream_wrapper(handler: TelemetryHandler):
         return trace_sync_stream(source, begin_stream)
 
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def chat_mixin(module: ModuleType) -> None:
+        patcher.wrap(module, "ChatMixin.chat", chat_wrapper(handler))
+        patcher.wrap(module, "ChatMixin.achat", achat_wrapper(handler))
+        patcher.wrap(module, "ChatMixin._start_stream", start_stream_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.agent.chat_mixin", chat_mixin)

@@ -22,10 +22,29 @@ from . import _messages
 
 if TYPE_CHECKING:
     from .._handler import TelemetryHandler
-    from ._models import _Call, _Watch
+    from ._call import Call, Watch
 
 
-def traced(stream: Any, call: _Call) -> Any:
+def outcome(call: Call, result: Any) -> Any:
+    """End the span for what the call returned; a stream ends when it is read."""
+    try:
+        if result is None:
+            # Only the stream processors return None: they caught an error.
+            error = call.watch.error if call.watch is not None else None
+            call.failed(error, None if error is not None else "model_error")
+        elif hasattr(result, "choices"):
+            call.completed(result)
+        elif hasattr(result, "__aiter__") or hasattr(result, "__iter__"):
+            return traced(result, call)
+        else:
+            call.handler.finish_chat(call.inv)
+    except Exception:  # noqa: BLE001
+        report("praisonai model call end")
+        call.handler.finish_chat(call.inv)
+    return result
+
+
+def traced(stream: Any, call: Call) -> Any:
     """`stream` with its iteration traced for `call`."""
     observer = ChunkObserver(call)
     if hasattr(stream, "__aiter__"):
@@ -39,7 +58,7 @@ class ChunkObserver:
     __slots__ = ("call", "calls", "context", "finish", "model", "response_id", "text",
                  "usage")
 
-    def __init__(self, call: _Call) -> None:
+    def __init__(self, call: Call) -> None:
         self.call = call
         self.context = call.context
         self.response_id: str | None = None
@@ -100,7 +119,7 @@ class _WatchObserver:
 
     __slots__ = ("context", "handler", "watch")
 
-    def __init__(self, watch: _Watch, handler: TelemetryHandler) -> None:
+    def __init__(self, watch: Watch, handler: TelemetryHandler) -> None:
         self.watch = watch
         self.handler = handler
         self.context = watch.inv.context
@@ -115,7 +134,7 @@ class _WatchObserver:
         pass
 
 
-def watched(stream: Any, watch: _Watch, handler: TelemetryHandler) -> Any:
+def watched(stream: Any, watch: Watch, handler: TelemetryHandler) -> Any:
     """The SDK stream a stream processor reads, with its chunks noted for `watch`."""
     try:
         observer = _WatchObserver(watch, handler)

@@ -26,12 +26,14 @@ step share nothing of ours.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import wrapt
 
 from .. import attributes as A
 from .._handler import TelemetryHandler
+from .._patching import Patcher
 from .._safety import report
 from ._guardrails import _guardrail_name, guardrail_failed
 from ._teams import _members
@@ -143,3 +145,11 @@ def normalize_wrapper(handler: TelemetryHandler):
         return step
 
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def flows(module: ModuleType) -> None:
+        patcher.wrap(module, "AgentFlow.run", run_wrapper(handler))
+        patcher.wrap(module, "AgentFlow._normalize_single_step", normalize_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.workflows.workflows", flows)

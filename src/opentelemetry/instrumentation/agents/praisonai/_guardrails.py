@@ -24,10 +24,12 @@ PraisonAI's message as the feedback under content capture.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from .._handler import TelemetryHandler
 from .._invocations import current_frame
+from .._patching import Patcher
 from .._safety import report
 from ._wrapping import call_in
 
@@ -151,3 +153,15 @@ def retry_wrapper(handler: TelemetryHandler):
         return result
 
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def agent_guardrails(module: ModuleType) -> None:
+        patcher.wrap(module, "Agent._process_guardrail", agent_check_wrapper(handler))
+        patcher.wrap(module, "Agent._record_guardrail_retry", retry_wrapper(handler))
+
+    def task_guardrails(module: ModuleType) -> None:
+        patcher.wrap(module, "Task._process_guardrail", task_check_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.agent.agent", agent_guardrails)
+    patcher.on_import("praisonaiagents.task.task", task_guardrails)

@@ -12,9 +12,11 @@ this one method (the `sqlite` adapter, the default `chroma`, `mem0`,
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from .._handler import TelemetryHandler
+from .._patching import Patcher
 from .._safety import report
 from ._wrapping import call_in, fail_with
 
@@ -103,3 +105,10 @@ def search_wrapper(handler: TelemetryHandler):
         return traced(handler, source, query, kwargs.get("limit"), wrapped, args, kwargs)
 
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def knowledge(module: ModuleType) -> None:
+        patcher.wrap(module, "Knowledge.search", search_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.knowledge.knowledge", knowledge)

@@ -11,6 +11,7 @@ and removing the descriptor (uninstrument) leaves their `llm_fn` as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import trace
@@ -18,6 +19,7 @@ from opentelemetry import trace
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import current_frame
+from .._patching import Patcher
 from .._safety import report
 from . import _messages
 from ._wrapping import call_in, fail_with
@@ -127,3 +129,28 @@ def execute_tool_wrapper(handler: TelemetryHandler):
         return result
 
     return wrapper
+
+
+# The class whose `llm_fn` descriptor we set (`remove` takes it away).
+_patched_class: type | None = None
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def lite(module: ModuleType) -> None:
+        global _patched_class
+        cls = module.LiteAgent
+        patcher.wrap(module, "LiteAgent.chat", chat_wrapper(handler))
+        patcher.wrap(module, "LiteAgent.execute_tool", execute_tool_wrapper(handler))
+        if "llm_fn" not in cls.__dict__:
+            cls.llm_fn = LlmFnDescriptor(handler)
+            _patched_class = cls
+
+    patcher.on_import("praisonaiagents.lite", lite)
+
+
+def remove() -> None:
+    """Take our `llm_fn` descriptor off the class it was set on."""
+    global _patched_class
+    cls, _patched_class = _patched_class, None
+    if cls is not None and isinstance(cls.__dict__.get("llm_fn"), LlmFnDescriptor):
+        del cls.llm_fn

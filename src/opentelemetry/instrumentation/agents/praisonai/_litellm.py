@@ -28,15 +28,17 @@ a `raw_gen_ai_request` child, and attributes that arrive after our span ended).
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from .. import _request
 from .._handler import TelemetryHandler
+from .._patching import Patcher
 from .._safety import report
 from .._streams import trace_async_stream, trace_sync_stream
-from . import _messages
+from . import _chunks, _messages
+from ._call import NO_MESSAGES, Call, next_round, start_call
 from ._chunks import ChunkObserver
-from ._models import NO_MESSAGES, _Call, next_round, start_call
 from ._wrapping import acall_in, call_in
 
 # LiteLLM provider ids to `gen_ai.provider.name` values; others pass as they are.
@@ -92,7 +94,7 @@ def resolve(params: dict) -> tuple[str | None, str | None]:
     return found
 
 
-def _start(handler: TelemetryHandler, params: dict) -> _Call | None:
+def _start(handler: TelemetryHandler, params: dict) -> Call | None:
     if not handler.enabled:
         return None
     try:
@@ -140,9 +142,9 @@ class _StreamObserver(ChunkObserver):
             self.usage = usage
 
 
-def _outcome(call: _Call, result: Any, is_async: bool) -> Any:
+def _outcome(call: Call, result: Any, is_async: bool) -> Any:
     if hasattr(result, "choices"):
-        return call.outcome(result)  # a whole ModelResponse
+        return _chunks.outcome(call, result)  # a whole ModelResponse
     try:
         observer = _StreamObserver(call)
         if is_async and hasattr(result, "__aiter__"):
@@ -174,3 +176,11 @@ def acompletion_wrapper(handler: TelemetryHandler):
         result = await acall_in(call.context, call.failed, wrapped, args, kwargs)
         return _outcome(call, result, True)
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def litellm_path(module: ModuleType) -> None:
+        patcher.wrap(module, "LLM._completion_with_retry", completion_wrapper(handler))
+        patcher.wrap(module, "LLM._acompletion_with_retry", acompletion_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.llm.llm", litellm_path)

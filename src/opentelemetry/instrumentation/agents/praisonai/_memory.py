@@ -11,9 +11,11 @@ one memory type (`memory.long_term`, ...), `memory` for several.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from .._handler import TelemetryHandler
+from .._patching import Patcher
 from .._safety import report
 from ._knowledge import traced
 
@@ -41,3 +43,10 @@ def search_wrapper(handler: TelemetryHandler):
         return traced(handler, source, query, limit, wrapped, args, kwargs)
 
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def memory(module: ModuleType) -> None:
+        patcher.wrap(module, "FileMemory.search", search_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.memory.file_memory", memory)

@@ -28,19 +28,18 @@ that notes each chunk's arrival and the usage chunk as it passes.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
 
-from .. import _genai_messages as M
-from .. import _request, _usage
-from .. import attributes as A
+from .. import _request
 from .._handler import TelemetryHandler
-from .._invocations import ChatInvocation
-from .._safety import error_type as _error_type
+from .._patching import Patcher
 from .._safety import report
 from . import _chunks, _messages
-from ._state import Turn, direct_turn
+from ._call import NO_MESSAGES, WATCH_KEY, Call, next_round, start_call
+from ._state import direct_turn
 from ._wrapping import acall_in, call_in
 
 _PROVIDER = "openai"
@@ -48,15 +47,8 @@ _DEFAULT_MODEL = "gpt-4o-mini"  # OpenAIClient's own default for `model`
 # Where the OpenAI SDK sends requests when no base URL is configured.
 _DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-# Around a call that swallows failures: where the SDK call inside notes its error.
-WATCH_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.watch")
-
 _get_current = otel_context.get_current
 _get_value = otel_context.get_value
-
-
-# (inputs, system instructions) when content is not captured.
-NO_MESSAGES: tuple[Any, Any] = (None, None)
 
 
 def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) -> Any:
@@ -65,111 +57,9 @@ def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) 
     return args[index] if len(args) > index else default
 
 
-class _Watch:
-    """What the SDK call inside a stream processor saw: its error, chunks and usage."""
-
-    __slots__ = ("error", "inv", "usage")
-
-    def __init__(self, inv: ChatInvocation) -> None:
-        self.error: BaseException | None = None
-        self.inv = inv
-        self.usage: Any = None
-
-
-class _Call:
-    """One model call in flight: its chat span and the turn it is a round of."""
-
-    __slots__ = ("context", "handler", "inv", "turn", "watch")
-
-    def __init__(self, handler: TelemetryHandler, inv: ChatInvocation, turn: Turn | None,
-                 watch: bool) -> None:
-        self.handler = handler
-        self.inv = inv
-        self.turn = turn
-        self.watch = _Watch(inv) if watch else None
-        self.context = inv.context if self.watch is None else \
-            otel_context.set_value(WATCH_KEY, self.watch, inv.context)
-
-    def failed(self, error: BaseException | None = None, error_type: str | None = None) -> None:
-        self.handler.finish_chat(self.inv, error=error, error_type=error_type)
-        if self.turn is not None:
-            self.turn.model_error = error_type or (_error_type(error) if error else None)
-            self.turn.last_step_reason = None
-
-    def succeeded(self, step: str, **values: Any) -> None:
-        self.handler.finish_chat(self.inv, step_finish_reason=step, **values)
-        if self.turn is not None:
-            self.turn.last_step_reason = step
-            self.turn.model_error = None
-
-    def completed(self, response: Any) -> None:
-        """A whole response: OpenAI's `ChatCompletion` or PraisonAI's look-alike."""
-        choices = getattr(response, "choices", None) or ()
-        reasons = [str(c.finish_reason) for c in choices if getattr(c, "finish_reason", None)]
-        message = getattr(choices[0], "message", None) if choices else None
-        step = A.FINISH_TOOL_CALLS if getattr(message, "tool_calls", None) else A.FINISH_STOP
-        usage = getattr(response, "usage", None)
-        watched = self.watch.usage if self.watch is not None else None
-        # The stream processors build a usage of their own, its details zeroed;
-        # the usage chunk the SDK stream carried has the provider's.
-        details = _usage.details(watched if watched is not None else usage)
-        self.succeeded(
-            step, response_model=getattr(response, "model", None),
-            response_id=getattr(response, "id", None), finish_reasons=reasons,
-            input_tokens=getattr(usage, "prompt_tokens", None),
-            output_tokens=getattr(usage, "completion_tokens", None),
-            usage_details=details,
-            output_messages=_messages.response(response) if self.handler.capture_content
-            else None)
-
-    def outcome(self, result: Any) -> Any:
-        """End the span for what the call returned; a stream ends when it is read."""
-        try:
-            if result is None:
-                # Only the stream processors return None: they caught an error.
-                error = self.watch.error if self.watch is not None else None
-                self.failed(error, None if error is not None else "model_error")
-            elif hasattr(result, "choices"):
-                self.completed(result)
-            elif hasattr(result, "__aiter__") or hasattr(result, "__iter__"):
-                return _chunks.traced(result, self)
-            else:
-                self.handler.finish_chat(self.inv)
-        except Exception:  # noqa: BLE001
-            report("praisonai model call end")
-            self.handler.finish_chat(self.inv)
-        return result
-
-
-def next_round(handler: TelemetryHandler, tools: Any) -> Turn | None:
-    """The turn a model call made right inside the agent span is a round of,
-    its next `react step` opened; None for a call made anywhere else."""
-    turn = direct_turn()
-    if turn is not None:
-        handler.start_step(turn.frame)
-        turn.loop_calls += 1
-        turn.offered = tools
-    return turn
-
-
-def start_call(handler: TelemetryHandler, turn: Turn | None, watch: bool, *,
-               model: str | None, provider: str | None, stream: bool,
-               messages: tuple[Any, Any], request: dict[str, Any] | None,
-               server: tuple[str | None, int | None], tools: Any) -> _Call | None:
-    """The chat span of one model call; `messages` are its (inputs, system
-    instructions), read only under content capture."""
-    inputs, system = messages
-    inv = handler.start_chat(
-        request_model=model, provider=provider, stream=stream, input_messages=inputs,
-        system_instructions=system, request=_request.from_kwargs(request),
-        server_address=server[0], server_port=server[1],
-        tool_definitions=M.tool_definitions(tools) if handler.capture_content else None)
-    return _Call(handler, inv, turn, watch) if inv is not None else None
-
-
 def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
            watch: bool = False, *, request: dict[str, Any] | None = None,
-           base_url: Any = None, tools: Any = None) -> _Call | None:
+           base_url: Any = None, tools: Any = None) -> Call | None:
     if not handler.enabled:
         return None
     try:
@@ -185,16 +75,16 @@ def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
         return None
 
 
-def _traced_sync(call: _Call | None, wrapped, args, kwargs):
+def _traced_sync(call: Call | None, wrapped, args, kwargs):
     if call is None:
         return wrapped(*args, **kwargs)
-    return call.outcome(call_in(call.context, call.failed, wrapped, args, kwargs))
+    return _chunks.outcome(call, call_in(call.context, call.failed, wrapped, args, kwargs))
 
 
-async def _traced_async(call: _Call | None, wrapped, args, kwargs):
+async def _traced_async(call: Call | None, wrapped, args, kwargs):
     if call is None:
         return await wrapped(*args, **kwargs)
-    return call.outcome(await acall_in(call.context, call.failed, wrapped, args, kwargs))
+    return _chunks.outcome(call, await acall_in(call.context, call.failed, wrapped, args, kwargs))
 
 
 # -- OpenAIClient -------------------------------------------------------------
@@ -261,7 +151,7 @@ def loop_wrapper(wrapped, instance, args, kwargs):
 
 # -- the OpenAI SDK, reached directly by the streaming path -------------------
 
-def _sdk_start(handler: TelemetryHandler, instance: Any, kwargs: dict) -> _Call | None:
+def _sdk_start(handler: TelemetryHandler, instance: Any, kwargs: dict) -> Call | None:
     return _start(handler, kwargs.get("messages"), kwargs.get("model"),
                   bool(kwargs.get("stream")), request=kwargs,
                   base_url=getattr(getattr(instance, "_client", None), "base_url", None),
@@ -301,3 +191,24 @@ def sdk_create_wrapper(handler: TelemetryHandler, is_async: bool):
             return wrapped(*args, **kwargs)
         return _traced_sync(_sdk_start(handler, instance, kwargs), wrapped, args, kwargs)
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def openai_client(module: ModuleType) -> None:
+        for name, is_async in (("acreate_completion", True), ("create_completion", False)):
+            patcher.wrap(module, f"OpenAIClient.{name}", completion_wrapper(handler, is_async))
+        for name, is_async in (("process_stream_response_async", True),
+                               ("process_stream_response", False)):
+            patcher.wrap(module, f"OpenAIClient.{name}",
+                         stream_processor_wrapper(handler, is_async))
+        for name in ("achat_completion_with_tools", "chat_completion_with_tools"):
+            patcher.wrap(module, f"OpenAIClient.{name}", loop_wrapper)
+
+    def openai_sdk(module: ModuleType) -> None:
+        # `start(stream=True)` calls the OpenAI SDK directly; its wrapper only
+        # acts inside a PraisonAI agent span.
+        patcher.wrap(module, "Completions.create", sdk_create_wrapper(handler, False))
+        patcher.wrap(module, "AsyncCompletions.create", sdk_create_wrapper(handler, True))
+
+    patcher.on_import("praisonaiagents.llm.openai_client", openai_client)
+    patcher.on_import("openai.resources.chat.completions.completions", openai_sdk)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -42,11 +43,12 @@ from .. import _request, _usage
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import ChatInvocation
+from .._patching import Patcher
 from .._safety import report
 from .._settings import openai_base_url
 from . import _messages
+from ._call import NO_MESSAGES, Call, next_round, start_call
 from ._litellm import resolve
-from ._models import NO_MESSAGES, _Call, next_round, start_call
 from ._wrapping import acall_in, call_in
 
 _get_value = otel_context.get_value
@@ -91,7 +93,7 @@ def provider_id(response_id: Any) -> Any:
     return response_id
 
 
-def _start(handler: TelemetryHandler, params: Any, stream: bool) -> _Call | None:
+def _start(handler: TelemetryHandler, params: Any, stream: bool) -> Call | None:
     if not handler.enabled or not isinstance(params, dict):
         return None
     try:
@@ -108,7 +110,7 @@ def _start(handler: TelemetryHandler, params: Any, stream: bool) -> _Call | None
         return None
 
 
-def _finish(call: _Call, response: Any) -> None:
+def _finish(call: Call, response: Any) -> None:
     """End the span for a `ResponsesAPIResponse` (or the dict of one)."""
     try:
         if response is None:
@@ -186,7 +188,7 @@ def _streamed_params(args: tuple, kwargs: dict) -> Any:
 
 
 def _stream_call(handler: TelemetryHandler, args: tuple, kwargs: dict
-                 ) -> tuple[_Call | None, Any]:
+                 ) -> tuple[Call | None, Any]:
     call = _start(handler, _streamed_params(args, kwargs), True)
     if call is None:
         return None, None
@@ -198,7 +200,7 @@ def _stream_call(handler: TelemetryHandler, args: tuple, kwargs: dict
         return call, call.context
 
 
-def _stream_result(call: _Call, result: Any) -> None:
+def _stream_result(call: Call, result: Any) -> None:
     final = result[2] if isinstance(result, tuple) and len(result) > 2 else None
     _finish(call, final)
 
@@ -304,3 +306,20 @@ async def litellm_aresponses_wrapper(wrapped, instance, args, kwargs):
     if watch is None or not hasattr(result, "__aiter__"):
         return result
     return _AsyncEvents(result, watch)
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def llm_module(module: ModuleType) -> None:
+        # Models PraisonAI sends to the Responses API (`gpt-4o*`, `o*`).
+        patcher.wrap(module, "LLM._call_responses_api", call_wrapper(handler))
+        patcher.wrap(module, "LLM._call_responses_api_async", acall_wrapper(handler))
+        patcher.wrap(module, "LLM._stream_responses_api", stream_wrapper(handler))
+        patcher.wrap(module, "LLM._stream_responses_api_async", astream_wrapper(handler))
+
+    def litellm_module(module: ModuleType) -> None:
+        # Only to time a streamed Responses call's events.
+        patcher.wrap(module, "responses", litellm_responses_wrapper)
+        patcher.wrap(module, "aresponses", litellm_aresponses_wrapper)
+
+    patcher.on_import("praisonaiagents.llm.llm", llm_module)
+    patcher.on_import("litellm", litellm_module)

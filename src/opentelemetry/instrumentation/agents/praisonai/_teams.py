@@ -15,6 +15,7 @@ workflow span.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -23,6 +24,7 @@ from opentelemetry import trace
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import WorkflowInvocation
+from .._patching import Patcher
 from .._safety import report
 from ._wrapping import acall_in, call_in
 
@@ -108,3 +110,11 @@ def astart_wrapper(handler: TelemetryHandler):
         return result
 
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def teams(module: ModuleType) -> None:
+        patcher.wrap(module, "AgentTeam.start", start_wrapper(handler))
+        patcher.wrap(module, "AgentTeam.astart", astart_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.agents.agents", teams)

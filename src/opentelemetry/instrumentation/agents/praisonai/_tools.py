@@ -12,10 +12,12 @@ turn's last model call offered.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from .._handler import TelemetryHandler
 from .._invocations import ToolInvocation
+from .._patching import Patcher
 from .._safety import report
 from ._state import current_turn
 from ._wrapping import acall_in, call_in, fail_with
@@ -103,3 +105,15 @@ def execute_tool_async_wrapper(handler: TelemetryHandler):
         return result
 
     return wrapper
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def execution_mixin(module: ModuleType) -> None:
+        patcher.wrap(module, "ExecutionMixin.execute_tool_async",
+                     execute_tool_async_wrapper(handler))
+
+    def tool_execution(module: ModuleType) -> None:
+        patcher.wrap(module, "ToolExecutionMixin.execute_tool", execute_tool_wrapper(handler))
+
+    patcher.on_import("praisonaiagents.agent.execution_mixin", execution_mixin)
+    patcher.on_import("praisonaiagents.agent.tool_execution", tool_execution)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import threading
 import weakref
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.context import Context
 
 from opentelemetry import context as otel_context
 
+from .._handler import TelemetryHandler
+from .._patching import Patcher
 from .._safety import report
 
 _get_current = otel_context.get_current
@@ -87,3 +90,10 @@ def adopt(agent: Any) -> Context | None:
 def clear() -> None:
     with _lock:
         _pending.clear()
+
+
+def install(patcher: Patcher, handler: TelemetryHandler) -> None:
+    def execution_mixin(module: ModuleType) -> None:
+        patcher.wrap(module, "ExecutionMixin.start", start_wrapper)
+
+    patcher.on_import("praisonaiagents.agent.execution_mixin", execution_mixin)
