@@ -39,12 +39,11 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
-import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX = ROOT / ".matrix"
@@ -332,7 +331,7 @@ def _test_id(classname: str, name: str) -> str:
 def run_cell(cell: Cell, log) -> dict[str, object]:
     result: dict[str, object] = {"cell": cell.name, "kind": cell.kind, "python": cell.python,
                                  "line": cell.line,
-                                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")}
+                                 "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M")}
     interpreter = find_python(cell.python)
     if interpreter is None:
         return {**result, "status": "no-python"}
