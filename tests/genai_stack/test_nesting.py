@@ -125,3 +125,19 @@ def test_openllmetry_key_is_set_while_our_chat_span_is_current(ours):
     inv = ours.start_chat(request_model="gpt-4o-mini", provider="openai")
     assert otel_context.get_value("suppress_language_model_instrumentation", inv.context)
     ours.finish_chat(inv)
+
+
+@pytest.mark.parametrize("capture", [False, True])
+def test_inner_content_published_only_while_ours_captures(capture, provider, monkeypatch):
+    from opentelemetry.util.genai.invocation import CLIENT_INFERENCE_CONTEXT_KEY
+
+    from opentelemetry.instrumentation.agents._handler import TelemetryHandler
+
+    if capture:
+        monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    ours = TelemetryHandler("test", provider)
+    inv = ours.start_chat(request_model="gpt-4o-mini", provider="openai")
+    data = inv.context[CLIENT_INFERENCE_CONTEXT_KEY]
+    assert data.capture_content is capture
+    assert data.upload_completion is False
+    ours.finish_chat(inv)

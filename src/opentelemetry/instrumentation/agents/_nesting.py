@@ -115,39 +115,49 @@ def _context(parent: Context, span: Any, key: str | None, data: Any) -> Context:
     return Context(values)
 
 
-# Whether inner invocations may publish message content: the content setting,
-# read once when a handler is made (`note_capture`).
-_capture = False
-
-
-def note_capture(capture: bool) -> None:
-    """Inner invocations publish message content only while ours captures it."""
-    global _capture
-    _capture = bool(capture)
-
-
 if AVAILABLE:
-    def model_context(parent: Context, span: Any) -> Context:
-        """The context a model call runs in; it holds the data inner calls publish to
-        (`inference_data`)."""
-        data = new_inference()
-        if _capture:
-            data.capture_content = True
-        return _context(parent, span, INFERENCE_KEY, data)
+    class _CapturingInferenceData(InferenceData):  # type: ignore[misc,valid-type]
+        """InferenceData that lets inner invocations publish content: a class
+        default, so our fresh instances hold only their two dicts either way."""
+
+        capture_content = True
+
+    _inference_cls = None if new_inference is InferenceData else InferenceData
+
+    def note_capture(capture: bool) -> None:
+        """Inner invocations publish message content only while ours captures it."""
+        global _inference_cls
+        if new_inference is not InferenceData:  # the fast construction applies
+            _inference_cls = _CapturingInferenceData if capture else InferenceData
+
+    if _inference_cls is not None:
+        def model_context(parent: Context, span: Any) -> Context:
+            """The context a model call runs in; it holds the data inner calls
+            publish to (`inference_data`). Flat: it runs on every model call."""
+            data = _new(_inference_cls)
+            data.attributes = {}
+            data.metric_attributes = {}
+            return Context({**parent, _SPAN_KEY: span, LM_SUPPRESS_KEY: True,
+                            INFERENCE_KEY: data})
+    else:  # a util-genai release the fast construction does not fit
+        def model_context(parent: Context, span: Any) -> Context:
+            """The context a model call runs in, with the data inner calls publish to."""
+            return Context({**parent, _SPAN_KEY: span, LM_SUPPRESS_KEY: True,
+                            INFERENCE_KEY: InferenceData()})
 
     def inference_data(ctx: Context) -> Any:
         """The InferenceData `model_context` put in `ctx`."""
         return ctx.get(INFERENCE_KEY)
 else:
+    def note_capture(capture: bool) -> None:
+        """Nothing to note without util-genai."""
+
     def model_context(parent: Context, span: Any) -> Context:
         """The context a model call runs in (util-genai absent: nothing to publish to).
 
         On every model call's path: one copy of the context, nothing else.
         """
-        values = dict(parent)
-        values[_SPAN_KEY] = span
-        values[LM_SUPPRESS_KEY] = True
-        return Context(values)
+        return Context({**parent, _SPAN_KEY: span, LM_SUPPRESS_KEY: True})
 
     def inference_data(ctx: Context) -> Any:
         """None: without util-genai there is no data in the context."""
@@ -175,11 +185,12 @@ def published(data: Any) -> dict[str, Any] | None:
     if data is None:
         return None
     values = data.__dict__
-    # Our own instance holds only its two dicts (and capture_content) until
-    # an inner invocation publishes; it sets fields one by one.
+    # Our own instance holds only its two dicts until an inner invocation
+    # publishes; it sets fields one by one.
     if len(values) <= 2 + ("capture_content" in values) and not values["attributes"]:
         return None
     return values
+
 
 
 # The InferenceData fields that map one-to-one onto span attributes, for the

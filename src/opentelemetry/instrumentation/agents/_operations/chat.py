@@ -9,14 +9,46 @@ from typing import Any
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
-from .. import attributes as A
 from .._events import emit_details
 from .._invocations import ChatInvocation
 from .._nesting import AVAILABLE as _NESTING
+from .._nesting import INFERENCE_KEY as _INFERENCE_KEY
 from .._nesting import inference_data, inference_extras, published
 from .._nesting import model_context as _model_context
 from .._safety import error_type as _error_type
 from .._safety import report
+from ..attributes import (
+    CHAT_COMPRESSION,
+    CONVERSATION_ID,
+    ERROR_TYPE,
+    FINISH_CANCELLED,
+    FINISH_ERROR,
+    INPUT_MESSAGES,
+    METRIC_TIME_PER_OUTPUT_CHUNK,
+    METRIC_TIME_TO_FIRST_CHUNK,
+    OP_CHAT,
+    OPERATION_NAME,
+    OUTPUT_MESSAGES,
+    PROVIDER_NAME,
+    REQUEST_MODEL,
+    REQUEST_STREAM,
+    RESPONSE_FINISH_REASONS,
+    RESPONSE_ID,
+    RESPONSE_MODEL,
+    RESPONSE_TIME_TO_FIRST_CHUNK,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+    SYSTEM_INSTRUCTIONS,
+    TOKEN_TYPE,
+    TOKEN_TYPE_INPUT,
+    TOKEN_TYPE_OUTPUT,
+    TOOL_DEFINITIONS,
+    USAGE_CACHE_CREATION_INPUT_TOKENS,
+    USAGE_CACHE_READ_INPUT_TOKENS,
+    USAGE_INPUT_TOKENS,
+    USAGE_OUTPUT_TOKENS,
+    USAGE_REASONING_OUTPUT_TOKENS,
+)
 from ._base import (
     DURATION_BUCKETS,
     HandlerBase,
@@ -33,13 +65,13 @@ class ChatOperations(HandlerBase):
     def _create_instruments(self, meter: Meter) -> None:
         super()._create_instruments(meter)
         self._time_to_first_chunk = meter.create_histogram(
-            A.METRIC_TIME_TO_FIRST_CHUNK, unit="s",
+            METRIC_TIME_TO_FIRST_CHUNK, unit="s",
             description="Time to receive the first chunk, measured from when the client "
                         "issues the generation request to when the first chunk is received "
                         "in the response stream.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
         self._time_per_output_chunk = meter.create_histogram(
-            A.METRIC_TIME_PER_OUTPUT_CHUNK, unit="s",
+            METRIC_TIME_PER_OUTPUT_CHUNK, unit="s",
             description="Time per output chunk, recorded for each chunk received after the "
                         "first one, measured as the time elapsed from the end of the previous "
                         "chunk to the end of the current chunk.",
@@ -69,30 +101,30 @@ class ChatOperations(HandlerBase):
             if parent is None:
                 return None
             request_model = _clean(request_model)
-            attrs: dict[str, Any] = {A.OPERATION_NAME: A.OP_CHAT}
+            attrs: dict[str, Any] = {OPERATION_NAME: OP_CHAT}
             if frame is not None:
                 # Every span of an invocation names its conversation, as the
                 # conventions allow (and as AgentScope's own tracer does).
-                conversation = frame.attributes.get(A.CONVERSATION_ID)
+                conversation = frame.attributes.get(CONVERSATION_ID)
                 if conversation:
-                    attrs[A.CONVERSATION_ID] = conversation
+                    attrs[CONVERSATION_ID] = conversation
             if compression:
-                attrs[A.CHAT_COMPRESSION] = True
+                attrs[CHAT_COMPRESSION] = True
                 if frame is not None:
                     parent = frame.context
             provider = _clean(provider)
             if provider:
-                attrs[A.PROVIDER_NAME] = provider
+                attrs[PROVIDER_NAME] = provider
             if request_model:
-                attrs[A.REQUEST_MODEL] = request_model
+                attrs[REQUEST_MODEL] = request_model
             if server_address:
                 server_address = _clean(server_address)
                 if server_address:
-                    attrs[A.SERVER_ADDRESS] = server_address
+                    attrs[SERVER_ADDRESS] = server_address
                     if type(server_port) is int:
-                        attrs[A.SERVER_PORT] = server_port
+                        attrs[SERVER_PORT] = server_port
             if stream is not None:
-                attrs[A.REQUEST_STREAM] = bool(stream)
+                attrs[REQUEST_STREAM] = bool(stream)
             if request:
                 attrs.update(request)
             span = self._start(f"chat {request_model}" if request_model else "chat",
@@ -104,9 +136,9 @@ class ChatOperations(HandlerBase):
                 inv.last_chunk_at = None
                 inv.chunk_gaps = [] if self.metering else None
             if self.span_content and span.is_recording():
-                for key, value in ((A.INPUT_MESSAGES, input_messages),
-                                   (A.SYSTEM_INSTRUCTIONS, system_instructions),
-                                   (A.TOOL_DEFINITIONS, tool_definitions)):
+                for key, value in ((INPUT_MESSAGES, input_messages),
+                                   (SYSTEM_INSTRUCTIONS, system_instructions),
+                                   (TOOL_DEFINITIONS, tool_definitions)):
                     if value:
                         text = self._content("chat", key, value)
                         if text is not None:
@@ -114,9 +146,9 @@ class ChatOperations(HandlerBase):
             if self._logger is not None:
                 inv.event = {}
                 if self.event_content:
-                    self._note_event_content(inv, ((A.INPUT_MESSAGES, input_messages),
-                                                   (A.SYSTEM_INSTRUCTIONS, system_instructions),
-                                                   (A.TOOL_DEFINITIONS, tool_definitions)))
+                    self._note_event_content(inv, ((INPUT_MESSAGES, input_messages),
+                                                   (SYSTEM_INSTRUCTIONS, system_instructions),
+                                                   (TOOL_DEFINITIONS, tool_definitions)))
             return inv
         except Exception:  # noqa: BLE001
             report("start_chat")
@@ -163,7 +195,9 @@ class ChatOperations(HandlerBase):
         try:
             if inv.ended:
                 return
-            if _NESTING:
+            # An inner invocation published into the InferenceData (it always
+            # names its operation; a fresh one holds only its two dicts).
+            if _NESTING and "operation_name" in inv.context[_INFERENCE_KEY].__dict__:
                 (response_model, response_id, finish_reasons, input_tokens, output_tokens,
                  usage_details) = _fold_inference(
                     inv, response_model, response_id, finish_reasons, input_tokens,
@@ -179,26 +213,26 @@ class ChatOperations(HandlerBase):
             if recording or event is not None:
                 response_model = _clean(response_model)
                 if response_model:
-                    attrs[A.RESPONSE_MODEL] = response_model
+                    attrs[RESPONSE_MODEL] = response_model
                 response_id = _clean(response_id)
                 if response_id:
-                    attrs[A.RESPONSE_ID] = response_id
+                    attrs[RESPONSE_ID] = response_id
                 reasons = _as_strings(finish_reasons) if finish_reasons else None
                 if reasons:
-                    attrs[A.RESPONSE_FINISH_REASONS] = reasons
+                    attrs[RESPONSE_FINISH_REASONS] = reasons
                 if input_tokens is not None:
-                    attrs[A.USAGE_INPUT_TOKENS] = input_tokens
+                    attrs[USAGE_INPUT_TOKENS] = input_tokens
                 if output_tokens is not None:
-                    attrs[A.USAGE_OUTPUT_TOKENS] = output_tokens
+                    attrs[USAGE_OUTPUT_TOKENS] = output_tokens
                 if details:
                     attrs.update(details)
                 if inv.first_chunk_at is not None:
-                    attrs[A.RESPONSE_TIME_TO_FIRST_CHUNK] = inv.first_chunk_at - inv.start
+                    attrs[RESPONSE_TIME_TO_FIRST_CHUNK] = inv.first_chunk_at - inv.start
             if recording:
                 if self.span_content and output_messages is not None:
-                    text = self._content("chat", A.OUTPUT_MESSAGES, output_messages)
+                    text = self._content("chat", OUTPUT_MESSAGES, output_messages)
                     if text is not None:
-                        span.set_attributes({**attrs, A.OUTPUT_MESSAGES: text})
+                        span.set_attributes({**attrs, OUTPUT_MESSAGES: text})
                 elif attrs:
                     span.set_attributes(attrs)
             self._end(inv, error, error_type)
@@ -216,16 +250,16 @@ class ChatOperations(HandlerBase):
                                 for key, value in details.items():
                                     summed[key] = summed.get(key, 0) + value
                 step = frame.step
-                if step is not None and A.CHAT_COMPRESSION not in inv.attributes:
+                if step is not None and CHAT_COMPRESSION not in inv.attributes:
                     if error is not None:
-                        step.finish_reason = (A.FINISH_CANCELLED if _is_cancellation(error)
-                                              else A.FINISH_ERROR)
+                        step.finish_reason = (FINISH_CANCELLED if _is_cancellation(error)
+                                              else FINISH_ERROR)
                     elif error_type is not None:
                         # A call the runtime reports as cancelled, not failed.
                         step.finish_reason = (
-                            A.FINISH_CANCELLED
-                            if A.FINISH_CANCELLED in (step_finish_reason, error_type)
-                            else A.FINISH_ERROR)
+                            FINISH_CANCELLED
+                            if FINISH_CANCELLED in (step_finish_reason, error_type)
+                            else FINISH_ERROR)
                     elif step_finish_reason is not None:
                         step.finish_reason = step_finish_reason
             err_type = error_type or (_error_type(error) if error else None)
@@ -240,10 +274,10 @@ class ChatOperations(HandlerBase):
                       err_type: str | None) -> None:
         event = inv.event
         if self.event_content and output_messages is not None:
-            self._note_event_content(inv, ((A.OUTPUT_MESSAGES, output_messages),))
+            self._note_event_content(inv, ((OUTPUT_MESSAGES, output_messages),))
         attributes = {**inv.attributes, **attrs}
         if err_type:
-            attributes[A.ERROR_TYPE] = err_type
+            attributes[ERROR_TYPE] = err_type
         emit_details(self._logger, inv.context, attributes, event)
 
     def _record_chat_metrics(self, inv: ChatInvocation, response_model: str | None,
@@ -252,24 +286,24 @@ class ChatOperations(HandlerBase):
         if not self.metering:
             return
         base = inv.attributes
-        attrs = {A.OPERATION_NAME: A.OP_CHAT}
+        attrs = {OPERATION_NAME: OP_CHAT}
         for key in _METRIC_KEYS:
             if key in base:
                 attrs[key] = base[key]
         response_model = _clean(response_model)
         if response_model:
-            attrs[A.RESPONSE_MODEL] = response_model
+            attrs[RESPONSE_MODEL] = response_model
         # The span's context: an SDK keeps exemplars that point at the span.
         ctx = inv.context
         # Tokens only where the response reported them (none for a failed call).
         # `gen_ai.token.type` has only `input` and `output`: cache and reasoning
         # counts are parts of those, so they get no data point of their own.
-        for token_type, count in ((A.TOKEN_TYPE_INPUT, input_tokens),
-                                  (A.TOKEN_TYPE_OUTPUT, output_tokens)):
+        for token_type, count in ((TOKEN_TYPE_INPUT, input_tokens),
+                                  (TOKEN_TYPE_OUTPUT, output_tokens)):
             if count is not None:
-                self._token_usage.record(int(count), {**attrs, A.TOKEN_TYPE: token_type}, ctx)
+                self._token_usage.record(int(count), {**attrs, TOKEN_TYPE: token_type}, ctx)
         if err_type:
-            attrs[A.ERROR_TYPE] = err_type
+            attrs[ERROR_TYPE] = err_type
         self._operation_duration.record(perf_counter() - inv.start, attrs, ctx)
         first = inv.first_chunk_at
         if first is not None:
@@ -279,10 +313,10 @@ class ChatOperations(HandlerBase):
 
 
 # The request's attributes that metrics carry (the conventions' metric attributes).
-_METRIC_KEYS = (A.PROVIDER_NAME, A.REQUEST_MODEL, A.SERVER_ADDRESS, A.SERVER_PORT)
+_METRIC_KEYS = (PROVIDER_NAME, REQUEST_MODEL, SERVER_ADDRESS, SERVER_PORT)
 
-_DETAIL_KEYS = (A.USAGE_CACHE_READ_INPUT_TOKENS, A.USAGE_CACHE_CREATION_INPUT_TOKENS,
-                A.USAGE_REASONING_OUTPUT_TOKENS)
+_DETAIL_KEYS = (USAGE_CACHE_READ_INPUT_TOKENS, USAGE_CACHE_CREATION_INPUT_TOKENS,
+                USAGE_REASONING_OUTPUT_TOKENS)
 
 
 def _usage_details(values: tuple[Any, Any, Any]) -> dict[str, int]:
