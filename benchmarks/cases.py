@@ -41,7 +41,7 @@ def agentscope(rounds: int = 2, tools_per_round: int = 1, shared: bool = True,
     from agentscope.tool import FunctionTool, Toolkit
 
     from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
-    from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+    from opentelemetry.instrumentation.agents.testing.agentscope.model import (
         ScriptedChatModel,
         call_tools,
         say,
@@ -202,7 +202,7 @@ def agentscope1(shared: bool = True) -> Case:
     from agentscope.tool import Toolkit, ToolResponse
 
     from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
-    from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+    from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
         ScriptedChatModel,
         call_tools,
         say,

@@ -47,7 +47,7 @@ async def ask(question: str) -> str:
     from agentscope.permission import PermissionBehavior, PermissionDecision
     from agentscope.tool import FunctionTool, Toolkit
 
-    from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+    from opentelemetry.instrumentation.agents.testing.agentscope.model import (
         ScriptedChatModel,
         call_tools,
         say,

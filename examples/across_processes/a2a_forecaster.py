@@ -38,7 +38,7 @@ from agentscope.message import UserMsg  # noqa: E402
 from agentscope.tool import Toolkit  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (  # noqa: E402
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (  # noqa: E402
     ScriptedChatModel,
     say,
 )

@@ -9,7 +9,7 @@ from agentscope.formatter import OpenAIChatFormatter
 from agentscope.message import Msg, TextBlock
 from agentscope.tool import Toolkit, ToolResponse
 
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import ScriptedChatModel
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import ScriptedChatModel
 
 
 def make_agent(model: ScriptedChatModel, tools: Sequence[Callable] = (), *,

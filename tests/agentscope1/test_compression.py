@@ -7,7 +7,7 @@ from agentscope.agent import ReActAgent
 from agentscope.token import CharTokenCounter
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     Turn,
     call_tools,

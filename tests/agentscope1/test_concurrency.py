@@ -18,7 +18,7 @@ from collections import defaultdict
 from agentscope.tool import ToolResponse
 
 from opentelemetry.instrumentation.agents.testing import assert_isolated, build_trees
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     conversation,

@@ -7,7 +7,7 @@ from agentscope.tool import Toolkit
 
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     say,

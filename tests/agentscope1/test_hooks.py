@@ -12,7 +12,7 @@ from agentscope.tool import ToolResponse
 from opentelemetry.instrumentation.agents import _safety
 from opentelemetry.instrumentation.agents.agentscope.v1 import agent as _v1
 from opentelemetry.instrumentation.agents.testing import assert_isolated, assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     conversation,

@@ -30,7 +30,7 @@ from opentelemetry.instrumentation.agents._patching import is_ours
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 from opentelemetry.instrumentation.agents.agentscope.v1 import agent as _v1
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     say,
@@ -229,7 +229,7 @@ from agentscope.tracing import trace as agentscope_trace
 agentscope._config.trace_enabled = True  # what agentscope.init(tracing_url=...) turns on
 
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel, call_tools, say)
 from tests.agentscope1.support import make_agent, user
 

@@ -14,7 +14,7 @@ from agentscope.mcp import StdIOStatefulClient
 from opentelemetry.trace import SpanKind
 
 from opentelemetry.instrumentation.agents.testing import assert_tree, build_trees, render
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     say,

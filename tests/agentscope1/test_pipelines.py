@@ -11,7 +11,7 @@ import agentscope.pipeline as pipelines
 from agentscope.pipeline import FanoutPipeline, MsgHub, SequentialPipeline
 
 from opentelemetry.instrumentation.agents.testing import assert_isolated, assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     conversation,

@@ -13,11 +13,11 @@ from agentscope.rag import DocMetadata, Document, SimpleKnowledge
 from opentelemetry.trace import SpanKind, StatusCode
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_embedding import (
+from opentelemetry.instrumentation.agents.testing.agentscope.embedding_v1 import (
     MemoryStore,
     ScriptedTextEmbedding,
 )
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     say,
 )
@@ -138,7 +138,7 @@ from agentscope.tracing import trace_embedding
 agentscope._config.trace_enabled = True  # what agentscope.init(tracing_url=...) turns on
 
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
-from opentelemetry.instrumentation.agents.testing.agentscope1_embedding import (
+from opentelemetry.instrumentation.agents.testing.agentscope.embedding_v1 import (
     ScriptedTextEmbedding)
 
 

@@ -9,7 +9,7 @@ from agentscope.tool import ToolResponse
 from opentelemetry.trace import SpanKind, StatusCode
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     fail,

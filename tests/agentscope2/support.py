@@ -9,7 +9,7 @@ from agentscope.message import UserMsg
 from agentscope.permission import PermissionBehavior, PermissionDecision
 from agentscope.tool import FunctionTool, Toolkit
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import ScriptedChatModel
+from opentelemetry.instrumentation.agents.testing.agentscope.model import ScriptedChatModel
 
 ALLOW = PermissionDecision(behavior=PermissionBehavior.ALLOW, message="allowed in tests")
 

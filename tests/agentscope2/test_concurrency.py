@@ -14,7 +14,7 @@ import asyncio
 from collections import defaultdict
 
 from opentelemetry.instrumentation.agents.testing import assert_isolated, build_trees
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     conversation,

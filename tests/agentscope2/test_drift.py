@@ -8,7 +8,7 @@ from agentscope.tool import ToolBase, Toolkit
 
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,

@@ -20,7 +20,7 @@ from agentscope.tool import FunctionTool, ToolBase, Toolkit
 from opentelemetry.trace import StatusCode
 
 from opentelemetry.instrumentation.agents.testing import assert_tree, build_trees
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,

@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.agents import AgentsInstrumentor
 from opentelemetry.instrumentation.agents._patching import is_ours
 from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,
@@ -154,7 +154,7 @@ if sys.argv[1] == "ours":
 from agentscope.agent import Agent
 from agentscope.middleware import TracingMiddleware
 from agentscope.tool import Toolkit
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel, call_tools, say)
 from tests.agentscope2.support import get_weather, tool, user
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator
 from agentscope.event import ToolResultTextDeltaEvent
 from agentscope.tool import ToolChunk
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,

@@ -14,7 +14,7 @@ from opentelemetry.instrumentation.agents.testing import (
     assert_isolated,
     assert_tree,
 )
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     conversation,

@@ -13,11 +13,11 @@ from agentscope.rag import Chunk, KnowledgeBase
 from opentelemetry.trace import SpanKind, StatusCode
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope_embedding import (
+from opentelemetry.instrumentation.agents.testing.agentscope.embedding import (
     MemoryVectorStore,
     ScriptedEmbeddingModel,
 )
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,

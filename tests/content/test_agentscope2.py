@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from opentelemetry.instrumentation.agents import set_content_hook
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     Turn,
     call_tools,
@@ -87,7 +87,7 @@ async def _embeddings_and_retrieval() -> None:
     from agentscope.message import TextBlock
     from agentscope.rag import DocMetadata, Document, SimpleKnowledge
 
-    from opentelemetry.instrumentation.agents.testing.agentscope1_embedding import (
+    from opentelemetry.instrumentation.agents.testing.agentscope.embedding_v1 import (
         MemoryStore,
         ScriptedTextEmbedding,
     )

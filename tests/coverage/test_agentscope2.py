@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     fail,
@@ -73,7 +73,7 @@ async def _embeddings_and_retrieval() -> None:
     from agentscope.message import TextBlock
     from agentscope.rag import Chunk, KnowledgeBase
 
-    from opentelemetry.instrumentation.agents.testing.agentscope_embedding import (
+    from opentelemetry.instrumentation.agents.testing.agentscope.embedding import (
         MemoryVectorStore,
         ScriptedEmbeddingModel,
     )

@@ -21,7 +21,7 @@ from agentscope.message import UserMsg
 from agentscope.tool import Toolkit
 from opentelemetry.trace import SpanKind, StatusCode
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,

@@ -18,7 +18,7 @@ from agentscope.tool import Toolkit
 from opentelemetry.trace import SpanKind
 
 from opentelemetry.instrumentation.agents.testing import assert_tree, build_trees, render
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     fail,

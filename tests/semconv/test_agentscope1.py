@@ -10,7 +10,7 @@ import json
 import pytest
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     say,

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from opentelemetry.instrumentation.agents.testing import assert_tree
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,
@@ -254,7 +254,7 @@ async def test_no_details_event_without_an_event_mode(capture, instrument, expor
 
 async def test_details_event_of_a_failed_call(capture, instrument, log_exporter):
     from opentelemetry.instrumentation.agents.agentscope import AgentScopeInstrumentor
-    from opentelemetry.instrumentation.agents.testing.agentscope_model import fail
+    from opentelemetry.instrumentation.agents.testing.agentscope.model import fail
 
     capture("EVENT_ONLY")
     instrument(AgentScopeInstrumentor)

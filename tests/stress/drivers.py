@@ -107,7 +107,7 @@ class AgentScope2(Driver):
 
     @contextlib.contextmanager
     def session(self, gate: Gate | None = None) -> Iterator[Run]:
-        from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+        from opentelemetry.instrumentation.agents.testing.agentscope.model import (
             ScriptedChatModel,
             call_tools,
             conversation,
@@ -166,7 +166,7 @@ class AgentScope1(Driver):
     def session(self, gate: Gate | None = None) -> Iterator[Run]:
         from agentscope.tool import ToolResponse
 
-        from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+        from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
             ScriptedChatModel,
             call_tools,
             conversation,

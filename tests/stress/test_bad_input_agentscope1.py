@@ -16,7 +16,7 @@ import pytest
 from agentscope.message import Msg, TextBlock
 from agentscope.tool import ToolResponse
 
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     conversation,

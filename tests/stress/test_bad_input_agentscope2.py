@@ -25,7 +25,7 @@ from agentscope.message import (
     UserMsg,
 )
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     say,
@@ -260,7 +260,7 @@ async def test_ids_and_error_messages_that_are_not_valid_utf8(instrument, captur
     """The model's response and tool-call ids name the conversation (here, one
     with a lone surrogate), and the model call fails with such a message: the
     spans still encode (an exporter fails a whole batch over one bad status)."""
-    from opentelemetry.instrumentation.agents.testing.agentscope_model import conversation
+    from opentelemetry.instrumentation.agents.testing.agentscope.model import conversation
 
     failure = RuntimeError("the model said \udc80")
 

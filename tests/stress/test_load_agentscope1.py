@@ -16,7 +16,7 @@ from collections import defaultdict
 import pytest
 from agentscope.tool import ToolResponse
 
-from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model_v1 import (
     ScriptedChatModel,
     call_tools,
     conversation,

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 import pytest
 
-from opentelemetry.instrumentation.agents.testing.agentscope_model import (
+from opentelemetry.instrumentation.agents.testing.agentscope.model import (
     ScriptedChatModel,
     call_tools,
     conversation,

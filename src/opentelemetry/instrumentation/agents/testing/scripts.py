@@ -1,7 +1,7 @@
 """Scripts for scripted in-process models: turns, conversations, bookkeeping.
 
-Shared by the scripted AgentScope models (`agentscope_model` for 2.x,
-`agentscope1_model` for 1.x); it imports no runtime.
+Shared by the scripted AgentScope models (`agentscope.model` for 2.x,
+`agentscope.model_v1` for 1.x); it imports no runtime.
 
 Scripts are per conversation. The conversation is whatever `conversation()`
 set in the calling task or thread (a ContextVar), so many overlapping
