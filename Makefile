@@ -18,7 +18,7 @@ STAMPP := $(VENVP)/.installed
 VENV_GENAI ?= .venv-genai
 STAMP_GENAI := $(VENV_GENAI)/.installed
 
-.PHONY: demo test lint bench clean matrix matrix-ci matrix-readme docs
+.PHONY: demo test lint bench clean matrix matrix-ci matrix-readme docs fresh-env
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,13 @@ matrix: $(TOOLS_STAMP)
 
 matrix-ci: $(TOOLS_STAMP)
 	$(TOOLS)/bin/python scripts/matrix.py --ci
+
+# The README followed in fresh environments outside the repository: the
+# wheel with each runtime's extra and opentelemetry-distro, one zero-code run
+# per runtime against the standalone scripted server (scripts/fresh_env.py;
+# about 1.5 minutes with a warm uv cache).
+fresh-env: $(TOOLS_STAMP)
+	$(TOOLS)/bin/python scripts/fresh_env.py
 
 matrix-readme: $(TOOLS_STAMP)
 	$(TOOLS)/bin/python scripts/matrix.py --readme
