@@ -42,6 +42,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         # Imported here: patching starts only when instrumenting.
         from . import (
             _agents,
+            _auto,
             _flows,
             _guardrails,
             _knowledge,
@@ -63,7 +64,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         # Each concern registers its own patches, for the modules it cares about.
         for concern in (_agents, _tty, _tools, _models, _litellm, _responses, _teams, _lite,
                         _flows, _guardrails, _knowledge, _memory, _launch, _schedule,
-                        _rate_limit, _persistence):
+                        _rate_limit, _persistence, _auto):
             concern.install(patcher, handler)
         _mcp.install(patcher)
 
