@@ -33,7 +33,7 @@ def test_span_name_kind_attributes_and_members_nest(tel):
         "agents.workflow.members": ("a", "b")}
     assert span.status.status_code is StatusCode.UNSET
     # A workflow records no metric of its own (its agents do).
-    assert set(tel.metrics()) == {"agents.invocation.duration"}
+    assert set(tel.metrics()) == {"agents.invocation.duration", "agents.invocations.active"}
 
 
 def test_unnamed_and_parent_is_the_current_span(tel):

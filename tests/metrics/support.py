@@ -27,6 +27,8 @@ STREAM_INSTRUMENTS = {
     "gen_ai.client.operation.time_per_output_chunk": ("s", DURATION_BOUNDS),
 }
 ALL_INSTRUMENTS = {**INSTRUMENTS, **STREAM_INSTRUMENTS}
+# The UpDownCounter of agent invocations in flight (production signals).
+ACTIVE = "agents.invocations.active"
 
 
 def collect(reader) -> dict[str, Any]:
@@ -80,8 +82,11 @@ def assert_tool_round(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
     request model); `tokens`: (input, output) per model call, in order.
     """
     streamed = bool(chat.get("gen_ai.request.stream"))
-    assert set(metrics) == set(ALL_INSTRUMENTS if streamed else INSTRUMENTS)
-    assert_instruments(metrics, list(metrics))
+    assert set(metrics) == set(ALL_INSTRUMENTS if streamed else INSTRUMENTS) | {ACTIVE}
+    assert_instruments(metrics, [name for name in metrics if name != ACTIVE])
+    # The invocation was in flight (one point) and is no longer.
+    (active,) = points(metrics, ACTIVE)
+    assert active.value == 0
     chat_attrs = {k: v for k, v in chat.items() if k != "gen_ai.request.stream"}
     if response_model is not None:
         chat_attrs["gen_ai.response.model"] = response_model

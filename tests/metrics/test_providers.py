@@ -119,8 +119,8 @@ def test_global_meter_provider_set_after_instrumenting():
     out = subprocess.run([sys.executable, "-c", _GLOBAL_PROVIDER], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ("agents.invocation.duration,gen_ai.client.operation.duration,"
-                                  "gen_ai.client.token.usage")
+    assert out.stdout.strip() == ("agents.invocation.duration,agents.invocations.active,"
+                                  "gen_ai.client.operation.duration,gen_ai.client.token.usage")
 
 
 def test_tracing_alone_builds_no_measurements():

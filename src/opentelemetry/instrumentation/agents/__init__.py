@@ -25,11 +25,14 @@ from typing import Any
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from ._content import set_content_hook
+from ._evaluation import record_evaluation
 from ._instrumentor import LIFECYCLE_LOCK, RuntimeInstrumentor, log_conflict
 from ._run import agent_run
+from ._signals import last_invocation_span_context
 from .version import __version__
 
-__all__ = ["RUNTIMES", "AgentsInstrumentor", "__version__", "agent_run", "set_content_hook"]
+__all__ = ["RUNTIMES", "AgentsInstrumentor", "__version__", "agent_run",
+           "last_invocation_span_context", "record_evaluation", "set_content_hook"]
 
 RUNTIMES: dict[str, str] = {
     "agentscope": "opentelemetry.instrumentation.agents.agentscope:AgentScopeInstrumentor",

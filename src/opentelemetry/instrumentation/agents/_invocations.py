@@ -49,12 +49,16 @@ class AgentInvocation(_Invocation):
         "finish_reason",
         "first_event_at",
         "input_tokens",
+        "loop_detected",
         "max_iterations_reached",
         "output_tokens",
+        "overlap",
         "owner",
         "parent",
         "rounds",
+        "signal_state",
         "step",
+        "tool_calls",
         "usage_details",
     )
 
@@ -77,6 +81,15 @@ class AgentInvocation(_Invocation):
         # Attributes an adapter learns during the invocation (why it paused,
         # the runtime's reply id, ...), set on the span when it ends.
         self.extra: dict[str, Any] | None = None
+        # Production signals: the most other invocations of the same instance
+        # in flight at once; digest -> count of its tool calls (None until the
+        # first); whether a loop tripped; what `start_agent` set up for
+        # signals (0: nothing, 1: counted in flight, 2: also in the
+        # active-invocations metric).
+        self.overlap = 0
+        self.tool_calls: dict[int, int] | None = None
+        self.loop_detected = False
+        self.signal_state = 0
 
 
 class StepInvocation(_Invocation):

@@ -13,6 +13,11 @@ that means nothing here is warned about once and treated as unset.
   details event (`emit_event_enabled`).
 - ``OTEL_INSTRUMENTATION_AGENTS_CONTENT_MAX_LENGTH``: most characters one
   content attribute holds (`max_length`, default 8192).
+- ``OTEL_INSTRUMENTATION_AGENTS_SIGNALS``: ``false`` turns off the production
+  signals derived from what is traced (overlap, loops, empty answers,
+  guardrail evaluation events; `signals_enabled`, default on).
+- ``OTEL_INSTRUMENTATION_AGENTS_LOOP_THRESHOLD``: how many identical tool
+  calls in one invocation make a loop (`loop_threshold`, default 3).
 - ``OPENAI_BASE_URL``, ``OPENAI_API_BASE``: not ours; where the OpenAI client
   sends requests when nothing else says, read to name the server of a
   PraisonAI/LiteLLM Responses call (`openai_base_url`).
@@ -44,6 +49,9 @@ CAPTURE_MODES = {"NO_CONTENT": False, "SPAN_ONLY": True, "EVENT_ONLY": False,
 EVENT_MODES = ("EVENT_ONLY", "SPAN_AND_EVENT")
 EMIT_EVENT_ENV = "OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT"
 OPENAI_BASE_URL_ENV = "OPENAI_BASE_URL"
+SIGNALS_ENV = "OTEL_INSTRUMENTATION_AGENTS_SIGNALS"
+LOOP_THRESHOLD_ENV = "OTEL_INSTRUMENTATION_AGENTS_LOOP_THRESHOLD"
+DEFAULT_LOOP_THRESHOLD = 3
 OPENAI_API_BASE_ENV = "OPENAI_API_BASE"
 
 _warned: set[str] = set()
@@ -168,3 +176,37 @@ def max_length() -> int:
 def openai_base_url() -> str | None:
     """The OpenAI client's base URL from the environment, as LiteLLM looks it up."""
     return os.environ.get(OPENAI_BASE_URL_ENV) or os.environ.get(OPENAI_API_BASE_ENV) or None
+
+
+def signals_enabled() -> bool:
+    """Whether the derived production signals are on (`SIGNALS_ENV`, default true).
+
+    ``false`` (any case) turns them off; ``true`` or unset leaves them on;
+    anything else is warned about and leaves them on.
+    """
+    raw = (os.environ.get(SIGNALS_ENV) or "").strip().lower()
+    if raw == "false":
+        return False
+    if raw and raw != "true":
+        _warn_once("%s=%r is not true or false; signals stay on", SIGNALS_ENV, raw)
+    return True
+
+
+def loop_threshold() -> int:
+    """Identical tool calls in one invocation that make a loop (`LOOP_THRESHOLD_ENV`).
+
+    An integer of at least 2; unset or anything else means the default
+    (`DEFAULT_LOOP_THRESHOLD`), with a warning for a value that is not one.
+    """
+    raw = os.environ.get(LOOP_THRESHOLD_ENV)
+    if not raw:
+        return DEFAULT_LOOP_THRESHOLD
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 2:
+        _warn_once("%s=%r is not an integer of at least 2; using %d", LOOP_THRESHOLD_ENV,
+                   raw, DEFAULT_LOOP_THRESHOLD)
+        return DEFAULT_LOOP_THRESHOLD
+    return value

@@ -81,6 +81,35 @@ RUNTIME = "agents.runtime"
 AGENT_TIME_TO_FIRST_EVENT = "agents.agent.time_to_first_event"
 """Seconds from the start of a streamed agent reply to its first event."""
 
+# Production signals (see `_signals`).
+AGENT_CONCURRENT_INVOCATIONS = "agents.agent.concurrent_invocations"
+"""Most other invocations of the same agent instance in flight at once during
+this one (set only when more than 0): two requests driving one instance."""
+AGENT_EMPTY_OUTPUT = "agents.agent.empty_output"
+"""True when the invocation returned no text and no structured output."""
+LOOP_DETECTED = "agents.loop.detected"
+"""On `invoke_agent`: true when one tool was called with identical arguments
+the loop threshold's number of times; also the name of the span event on the
+`react step` where it tripped."""
+LOOP_REPETITIONS = "agents.loop.repetitions"
+"""On the `agents.loop.detected` event: identical calls counted when it tripped."""
+METRIC_INVOCATIONS_ACTIVE = "agents.invocations.active"
+"""UpDownCounter, ``{invocation}``: agent invocations in flight."""
+METRIC_LOOPS = "agents.loops"
+"""Counter, ``{loop}``: loops detected (one per tool and invocation)."""
+EVENT_EVALUATION_RESULT = "gen_ai.evaluation.result"
+# Older semantic-conventions releases lack the evaluation keys: same strings.
+EVALUATION_NAME = getattr(_gen_ai, "GEN_AI_EVALUATION_NAME",
+                          "gen_ai.evaluation.name")
+EVALUATION_SCORE_VALUE = getattr(_gen_ai, "GEN_AI_EVALUATION_SCORE_VALUE",
+                                 "gen_ai.evaluation.score.value")
+EVALUATION_SCORE_LABEL = getattr(_gen_ai, "GEN_AI_EVALUATION_SCORE_LABEL",
+                                 "gen_ai.evaluation.score.label")
+EVALUATION_EXPLANATION = getattr(_gen_ai, "GEN_AI_EVALUATION_EXPLANATION",
+                                 "gen_ai.evaluation.explanation")
+EVALUATION_PASS = "pass"
+EVALUATION_FAIL = "fail"
+
 OP_INVOKE_WORKFLOW = _gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
 OP_INVOKE_AGENT = _gen_ai.GenAiOperationNameValues.INVOKE_AGENT.value
 OP_CHAT = _gen_ai.GenAiOperationNameValues.CHAT.value

@@ -48,7 +48,9 @@ from .._settings import (
     capture_enabled,
     emit_event_enabled,
     event_content_enabled,
+    loop_threshold,
     max_length,
+    signals_enabled,
 )
 from .._values import NAME_LIMIT as _NAME_LIMIT  # noqa: F401
 from .._values import as_int as _as_int  # noqa: F401
@@ -140,6 +142,10 @@ class HandlerBase:
         self.capture_content = self.span_content or self.event_content
         note_capture(self.capture_content)
         self.content_limit = max_length()
+        # The production signals derived from what is traced (see `_signals`).
+        self.signals = signals_enabled()
+        self.loop_threshold = loop_threshold()
+        self._logger_provider = logger_provider
         self._logger = None
         if emit_event_enabled():
             self._logger = make_logger(_SCOPE, __version__, logger_provider, _SCHEMA_URL)

@@ -9,6 +9,7 @@ from weakref import ref as _ref
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
+from .. import _signals
 from .. import attributes as A
 from .._invocations import (
     FRAME_KEY,
@@ -20,7 +21,6 @@ from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
     DURATION_BUCKETS,
-    HandlerBase,
     _as_int,
     _clean,
     _context_with,
@@ -29,9 +29,10 @@ from ._base import (
     _set_span_in_context,
     _suppressed,
 )
+from .signals import SignalOperations
 
 
-class AgentOperations(HandlerBase):
+class AgentOperations(SignalOperations):
     """Agent invocations and their rounds."""
 
     def _create_instruments(self, meter: Meter) -> None:
@@ -82,6 +83,8 @@ class AgentOperations(HandlerBase):
             frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
                                     current_frame(parent_ctx), attrs)
             frame.context = _context_with(parent_ctx, span, FRAME_KEY, _ref(frame))
+            if self.signals:
+                self._signals_start(frame)
             return frame
         except Exception:  # noqa: BLE001
             report("start_agent")
@@ -95,14 +98,22 @@ class AgentOperations(HandlerBase):
 
     def finish_agent(self, frame: AgentInvocation, *, error: BaseException | None = None,
                      error_type: str | None = None, output_value: Any = None,
-                     stream_closed_early: bool = False, reply_id: str | None = None) -> None:
-        """End the invocation; `reply_id` is the runtime's id of the logical reply."""
+                     stream_closed_early: bool = False, reply_id: str | None = None,
+                     answer: Any = _signals.NO_ANSWER) -> None:
+        """End the invocation; `reply_id` is the runtime's id of the logical reply;
+        `answer`: what the runtime returned, when the adapter has it (given
+        whether or not content is captured: it says whether it was empty)."""
         try:
             if frame.ended:
                 return
             self.finish_step(frame, error=error)
             span = frame.span
-            if span.is_recording():
+            recording = span.is_recording()
+            frame_attrs = None
+            if frame.signal_state or (recording and self.signals):
+                frame_attrs = {} if recording else None
+                self._signals_finish(frame, frame_attrs, answer, error)
+            if recording:
                 attrs: dict[str, Any] = {
                     A.AGENT_ROUNDS: frame.rounds,
                     A.AGENT_MAX_ITERATIONS_REACHED: frame.max_iterations_reached}
@@ -128,6 +139,8 @@ class AgentOperations(HandlerBase):
                 if frame.extra:
                     # Keys starting with "_" are an adapter's working notes.
                     attrs.update((k, v) for k, v in frame.extra.items() if k[0] != "_")
+                if frame_attrs:
+                    attrs.update(frame_attrs)
                 if self.span_content and output_value is not None:
                     text = self._content("agent", A.OUTPUT_MESSAGES, output_value)
                     if text is not None:
@@ -135,6 +148,7 @@ class AgentOperations(HandlerBase):
                 # One call: the SDK takes its span lock once, not per key.
                 span.set_attributes(attrs)
             self._end(frame, error, error_type)
+            _signals.note_returned(span.get_span_context())
             if self.metering:
                 metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
                 if A.AGENT_NAME in frame.attributes:

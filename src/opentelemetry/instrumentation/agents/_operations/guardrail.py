@@ -12,9 +12,10 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanKind
 
 from .. import attributes as A
+from .._evaluation import emit_evaluation
 from .._invocations import AgentInvocation, GuardrailInvocation
 from .._safety import report
 from ._base import (
@@ -76,8 +77,20 @@ class GuardrailOperations(HandlerBase):
                 if not passed:
                     self._add_content(span, "guardrail", A.GUARDRAIL_FEEDBACK, feedback)
             self._end(inv, error, error_type)
+            if passed is not None and self.signals:
+                self._emit_verdict(inv, bool(passed), feedback)
         except Exception:  # noqa: BLE001
             report("finish_guardrail")
+
+    def _emit_verdict(self, inv: GuardrailInvocation, passed: bool, feedback: Any) -> None:
+        """The verdict as a `gen_ai.evaluation.result` event on the span the check
+        judged (the check span's parent: the agent or workflow span)."""
+        parent = getattr(inv.span, "parent", None)  # an SDK span's parent SpanContext
+        span = NonRecordingSpan(parent) if parent is not None else inv.span
+        emit_evaluation(_set_span_in_context(span), inv.attributes.get(A.GUARDRAIL_NAME)
+                        or A.OP_GUARDRAIL, label=A.EVALUATION_PASS if passed
+                        else A.EVALUATION_FAIL, explanation=None if passed else feedback,
+                        logger_provider=self._logger_provider)
 
     def note_guardrail_retry(self, frame: AgentInvocation) -> None:
         """`frame`'s guardrail rejected an answer and the model is asked again."""

@@ -19,14 +19,14 @@ from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
     DURATION_BUCKETS,
-    HandlerBase,
     _clean,
     _context_with,
     _get_current_span,
 )
+from .signals import SignalOperations
 
 
-class ToolOperations(HandlerBase):
+class ToolOperations(SignalOperations):
     """Tool calls."""
 
     def _create_instruments(self, meter: Meter) -> None:
@@ -40,6 +40,9 @@ class ToolOperations(HandlerBase):
     def start_tool(self, name: str | None, *, call_id: str | None = None,
                    tool_type: str | None = "function", description: str | None = None,
                    arguments: Any = None) -> ToolInvocation | None:
+        """Open a tool call's span; `arguments` (always given, content or not)
+        go on the span only under content capture, and into the in-memory loop
+        digest while signals are on."""
         try:
             if not self.enabled:
                 return None
@@ -73,6 +76,9 @@ class ToolOperations(HandlerBase):
                 self._add_content(span, "tool", A.TOOL_CALL_ARGUMENTS, arguments)
             inv = ToolInvocation(span, parent, perf_counter(), frame, attrs)
             inv.context = _context_with(parent, span, TOOL_KEY, _ref(inv))
+            if self.signals and frame is not None and not frame.ended:
+                # Adapters give `arguments` whether or not content is captured.
+                self._watch_loop(frame, name, arguments)
             return inv
         except Exception:  # noqa: BLE001
             report("start_tool")

@@ -113,8 +113,12 @@ def _finish_run(handler: TelemetryHandler, run: Run, result: Any) -> None:
     error: BaseException | None = None
     error_type: str | None = None
     output = None
+    answer: Any = result
     if isinstance(result, dict):
         exit_reason = str(result.get("turn_exit_reason") or "")
+        # Hermes answers a notice of its own when the model's answers stayed empty.
+        answer = None if exit_reason.startswith("empty_response") \
+            else result.get("final_response")
         if result.get("failed"):
             frame.finish_reason = A.FINISH_ERROR
             error = run.last_error
@@ -133,7 +137,8 @@ def _finish_run(handler: TelemetryHandler, run: Run, result: Any) -> None:
             frame.finish_reason = exit_reason.split("(", 1)[0]
         if handler.capture_content:
             output = _messages.assistant_text(result.get("final_response"))
-    handler.finish_agent(frame, error=error, error_type=error_type, output_value=output)
+    handler.finish_agent(frame, error=error, error_type=error_type, output_value=output,
+                         answer=answer)
 
 
 def run_conversation_wrapper(handler: TelemetryHandler, handoff: ChildHandoff) -> Wrapper:

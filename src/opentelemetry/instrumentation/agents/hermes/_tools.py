@@ -143,7 +143,7 @@ def tool_wrapper(handler: TelemetryHandler, extract: Extract,
                 inv = handler.start_tool(
                     name, call_id=str(call_id) if call_id else None,
                     description=description(name),
-                    arguments=arguments if handler.capture_content else None)
+                    arguments=arguments)
         except Exception:  # noqa: BLE001
             report("hermes tool call start")
         if inv is None:

@@ -14,6 +14,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from .. import _signals
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import current_frame
@@ -101,7 +102,9 @@ def end(handler: TelemetryHandler, turn: Turn, result: Any = None,
         handler.finish_agent(
             frame, error=error, error_type=err_type,
             output_value=_messages.assistant_text(result) if handler.capture_content
-            and isinstance(result, str) else None)
+            and isinstance(result, str) else None,
+            # A stream's text is gathered only under content capture.
+            answer=result if not streamed or handler.capture_content else _signals.NO_ANSWER)
     except Exception:  # noqa: BLE001
         report("praisonai agent end")
 

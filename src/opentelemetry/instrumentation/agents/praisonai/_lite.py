@@ -46,7 +46,7 @@ def chat_wrapper(handler: TelemetryHandler):
         frame.finish_reason = "completed"
         handler.finish_agent(
             frame, output_value=_messages.assistant_text(result) if handler.capture_content
-            else None)
+            else None, answer=result)
         return result
 
     return wrapper
@@ -117,8 +117,7 @@ def execute_tool_wrapper(handler: TelemetryHandler):
             name = args[0] if args else kwargs.get("tool_name")
             inv = handler.start_tool(
                 name if isinstance(name, str) else None,
-                arguments={k: v for k, v in kwargs.items() if k != "tool_name"}
-                if handler.capture_content else None)
+                arguments={k: v for k, v in kwargs.items() if k != "tool_name"})
         if inv is None:
             return wrapped(*args, **kwargs)
         result = call_in(inv.context, fail_with(handler.finish_tool, inv), wrapped, args, kwargs)

@@ -63,9 +63,7 @@ def _start(handler: TelemetryHandler, args: tuple, kwargs: dict) -> ToolInvocati
     try:
         name = args[0] if args else kwargs.get("function_name")
         call_id = kwargs.get("tool_call_id") or (args[2] if len(args) > 2 else None)
-        arguments = None
-        if handler.capture_content:
-            arguments = args[1] if len(args) > 1 else kwargs.get("arguments")
+        arguments = args[1] if len(args) > 1 else kwargs.get("arguments")
         return handler.start_tool(name if isinstance(name, str) else None,
                                   call_id=call_id, description=description(name),
                                   arguments=arguments)

@@ -1,0 +1,91 @@
+"""Production signals derived from agent and tool calls the adapters report.
+
+Overlapping invocations of one instance, loops of identical tool calls and
+empty answers become attributes, events and metrics here, so every runtime
+gets them from the calls its adapter already makes. All of it is skipped
+when `OTEL_INSTRUMENTATION_AGENTS_SIGNALS=false`; the span work is skipped
+when the span is not recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.metrics import Meter
+
+from .. import _signals
+from .. import attributes as A
+from .._invocations import AgentInvocation
+from ._base import HandlerBase
+
+_COUNTED = 1
+_METERED = 2
+
+
+class SignalOperations(HandlerBase):
+    """Overlap, loops and empty answers on agent invocations."""
+
+    def _create_instruments(self, meter: Meter) -> None:
+        super()._create_instruments(meter)
+        self._active = meter.create_up_down_counter(
+            A.METRIC_INVOCATIONS_ACTIVE, unit="{invocation}",
+            description="Agent invocations in flight")
+        self._loops = meter.create_counter(
+            A.METRIC_LOOPS, unit="{loop}",
+            description="Loops of identical tool calls detected in agent invocations")
+
+    def _metric_attrs(self, frame: AgentInvocation) -> dict[str, Any]:
+        attrs: dict[str, Any] = {A.RUNTIME: self.runtime}
+        name = frame.attributes.get(A.AGENT_NAME)
+        if name:
+            attrs[A.AGENT_NAME] = name
+        return attrs
+
+    def _signals_start(self, frame: AgentInvocation) -> None:
+        _signals.enter(frame)
+        frame.signal_state = _COUNTED
+        if self.metering:
+            self._active.add(1, self._metric_attrs(frame), frame.context)
+            frame.signal_state = _METERED
+
+    def _signals_finish(self, frame: AgentInvocation, attrs: dict[str, Any] | None,
+                        answer: Any, error: BaseException | None) -> None:
+        """Leave the in-flight count; `attrs` (None: the span is not recorded)
+        gets the invocation's signal attributes."""
+        state, frame.signal_state = frame.signal_state, 0
+        if state:
+            _signals.leave(frame)
+        if state == _METERED:
+            self._active.add(-1, self._metric_attrs(frame), frame.context)
+        if attrs is None:
+            return
+        if frame.overlap:
+            attrs[A.AGENT_CONCURRENT_INVOCATIONS] = frame.overlap
+        if frame.loop_detected:
+            attrs[A.LOOP_DETECTED] = True
+        if error is None and answer is not _signals.NO_ANSWER and _signals.is_empty(answer):
+            attrs[A.AGENT_EMPTY_OUTPUT] = True
+
+    def _watch_loop(self, frame: AgentInvocation, name: Any, arguments: Any) -> None:
+        """Count one tool call of `frame`; at the threshold, flag the loop once."""
+        counts = frame.tool_calls
+        if counts is None:
+            counts = frame.tool_calls = {}
+        digest = _signals.tool_digest(name, arguments)
+        count = counts.get(digest, 0) + 1
+        counts[digest] = count
+        if count != self.loop_threshold:
+            return
+        frame.loop_detected = True
+        step = frame.step
+        if step is not None and step.span.is_recording():
+            step.span.add_event(A.LOOP_DETECTED, {A.TOOL_NAME: name or "",
+                                                  A.LOOP_REPETITIONS: count})
+        if self.metering:
+            attrs: dict[str, Any] = {A.RUNTIME: self.runtime}
+            agent_name = frame.attributes.get(A.AGENT_NAME)
+            if agent_name:
+                attrs[A.AGENT_NAME] = agent_name
+            if name:
+                attrs[A.TOOL_NAME] = name
+            self._loops.add(1, attrs, frame.context)

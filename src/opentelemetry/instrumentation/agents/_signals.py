@@ -1,0 +1,131 @@
+"""Production failure modes made visible: pieces the agent and tool operations use.
+
+- Overlap: the invocations of each agent instance in flight, keyed by the
+  instance's id only while one is in flight (the frame holds the instance, so
+  the id cannot be reused meanwhile, and nothing here holds it longer).
+- Loops: a digest of each tool call's name and arguments, kept in memory on
+  the invocation's frame and never recorded.
+- Empty answers: whether a runtime's answer has no text and no structured output.
+- The last invocation that returned in this thread or task, for
+  `record_evaluation` after the fact.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry.trace import SpanContext
+
+_inflight: dict[int, list[Any]] = {}
+_inflight_lock = threading.Lock()
+
+_last_invocation: ContextVar[SpanContext | None] = ContextVar(
+    "opentelemetry-instrumentation-agents.last_invocation", default=None)
+
+
+def enter(frame: Any) -> None:
+    """`frame`'s invocation starts: it and every invocation of the same instance
+    in flight now overlap; each keeps the most others it saw at once."""
+    key = id(frame.owner)
+    with _inflight_lock:
+        running = _inflight.get(key)
+        if running is None:
+            _inflight[key] = [frame]
+            return
+        others = len(running)
+        for other in running:
+            if other.overlap < others:
+                other.overlap = others
+        frame.overlap = others
+        running.append(frame)
+
+
+def leave(frame: Any) -> None:
+    """`frame`'s invocation ended; the instance's entry goes with its last one."""
+    key = id(frame.owner)
+    with _inflight_lock:
+        running = _inflight.get(key)
+        if running is None:
+            return
+        try:
+            running.remove(frame)
+        except ValueError:
+            return
+        if not running:
+            del _inflight[key]
+
+
+def in_flight() -> int:
+    """How many agent instances have an invocation in flight (for tests)."""
+    return len(_inflight)
+
+
+def tool_digest(name: Any, arguments: Any) -> int:
+    """An in-memory digest of one tool call (name and arguments); never recorded."""
+    if isinstance(arguments, str):
+        text = arguments.strip()
+    elif arguments is None:
+        text = ""
+    else:
+        try:
+            text = json.dumps(arguments, sort_keys=True, default=repr)
+        except Exception:  # noqa: BLE001 - keys of mixed types, cycles
+            text = repr(arguments)
+    return hash((name, text))
+
+
+def is_empty(answer: Any, depth: int = 0) -> bool:
+    """Whether a runtime's answer holds no text and no structured output.
+
+    None, "", whitespace; a message (an object or dict with `content`) whose
+    content is empty and that carries no structured output (`metadata`); a list
+    of blocks none of which holds text or anything but reasoning. Anything
+    else (a tool call, a dict of structured output) is an answer.
+    """
+    if answer is None:
+        return True
+    if isinstance(answer, str):
+        return not answer.strip()
+    if depth > 3:
+        return False
+    if isinstance(answer, (list, tuple)):
+        return all(is_empty(item, depth + 1) for item in answer)
+    if isinstance(answer, dict):
+        kind = answer.get("type")
+        if kind in ("thinking", "reasoning"):
+            return True
+        if "text" in answer:
+            return is_empty(answer["text"], depth + 1)
+        if "content" in answer and not answer.get("metadata"):
+            return is_empty(answer["content"], depth + 1)
+        return not answer
+    if getattr(answer, "metadata", None):
+        return False  # structured output rides on the message's metadata
+    kind = getattr(answer, "type", None)
+    if kind in ("thinking", "reasoning"):
+        return True
+    for attribute in ("content", "text"):
+        value = getattr(answer, attribute, _MISSING)
+        if value is not _MISSING:
+            return is_empty(value, depth + 1)
+    return False
+
+
+_MISSING = object()
+
+NO_ANSWER = object()
+"""What `finish_agent` gets when the adapter did not say what the agent answered."""
+
+
+def note_returned(span_context: SpanContext) -> None:
+    _last_invocation.set(span_context)
+
+
+def last_invocation_span_context() -> SpanContext | None:
+    """The span context of the last agent invocation that returned in the
+    caller's thread or task (None before any), to attach an evaluation to it
+    with `record_evaluation(..., span_context=...)`."""
+    return _last_invocation.get()
