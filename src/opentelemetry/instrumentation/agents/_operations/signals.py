@@ -25,6 +25,10 @@ _METERED = 2
 class SignalOperations(HandlerBase):
     """Overlap, loops and empty answers on agent invocations."""
 
+    NO_ANSWER = _signals.NO_ANSWER
+    """`finish_agent(answer=...)` when the adapter cannot say what the agent
+    answered (a paused reply, a stream whose text is not gathered)."""
+
     def _create_instruments(self, meter: Meter) -> None:
         super()._create_instruments(meter)
         self._active = meter.create_up_down_counter(

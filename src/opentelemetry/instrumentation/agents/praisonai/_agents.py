@@ -14,7 +14,6 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from .. import _signals
 from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._invocations import current_frame
@@ -104,7 +103,7 @@ def end(handler: TelemetryHandler, turn: Turn, result: Any = None,
             output_value=_messages.assistant_text(result) if handler.capture_content
             and isinstance(result, str) else None,
             # A stream's text is gathered only under content capture.
-            answer=result if not streamed or handler.capture_content else _signals.NO_ANSWER)
+            answer=result if not streamed or handler.capture_content else handler.NO_ANSWER)
     except Exception:  # noqa: BLE001
         report("praisonai agent end")
 

@@ -153,7 +153,8 @@ async def _traced_invocation(handler: TelemetryHandler, types: Types, registry: 
             frame.finish_reason = "completed"
         handler.finish_agent(
             frame, error_type=err,
-            output_value=_messages.reply(result) if handler.capture_content else None)
+            output_value=_messages.reply(result) if handler.capture_content else None,
+            answer=handler.NO_ANSWER if interrupted else result)
     except Exception:  # noqa: BLE001
         report("agentscope agent end")
     return result

@@ -98,7 +98,7 @@ def _start_tool(handler: TelemetryHandler, toolkit: Any, tool_call: Any) -> Tool
     name = call.get("name")
     inv = handler.start_tool(
         name, call_id=call.get("id"), description=_description(toolkit, name),
-        arguments=call.get("input") if handler.capture_content else None)
+        arguments=call.get("input"))
     if inv is not None:
         inv.error_type = _rejection(toolkit, name)
     return inv

@@ -126,7 +126,9 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
         err = _record_outcome(frame, getattr(result, "finished_reason", None))
         handler.finish_agent(
             frame, error_type=err, reply_id=getattr(result, "id", None),
-            output_value=_messages.reply(result) if handler.capture_content else None)
+            output_value=_messages.reply(result) if handler.capture_content else None,
+            # A paused or interrupted reply is not an answer, empty or not.
+            answer=result if frame.finish_reason == "completed" else handler.NO_ANSWER)
     except Exception:  # noqa: BLE001
         report("agentscope reply end")
     return result
@@ -169,9 +171,12 @@ class _ReplyStream:
         output = None
         if self.text is not None and error is None and not closed_early:
             output = _messages.streamed_reply("".join(self.text), self.frame.finish_reason)
+        # The streamed text is gathered only under content capture.
+        answer = "".join(self.text) if self.text is not None \
+            and self.frame.finish_reason == "completed" else self.handler.NO_ANSWER
         self.handler.finish_agent(self.frame, error=error, error_type=self.outcome_type,
                                   stream_closed_early=closed_early, output_value=output,
-                                  reply_id=self.reply_id)
+                                  reply_id=self.reply_id, answer=answer)
 
 
 def _reply_stream_wrapper(handler: TelemetryHandler, types: Types):

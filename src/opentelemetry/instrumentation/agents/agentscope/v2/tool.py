@@ -105,8 +105,7 @@ def _call_tool_wrapper(handler: TelemetryHandler, types: Types):
                 name,
                 call_id=getattr(tool_call, "id", None),
                 description=_DESCRIPTIONS.get(name),
-                arguments=getattr(tool_call, "input", None) if handler.capture_content
-                else None,
+                arguments=getattr(tool_call, "input", None),
             )
             if inv is None:
                 return None
