@@ -92,7 +92,8 @@ def test_sampling_is_a_tracing_decision_metrics_still_count(tel):
         handler.finish_tool(handler.start_tool("t"))
     assert tel.spans() == []
     assert set(tel.metrics()) == {"gen_ai.client.token.usage",
-                                  "gen_ai.client.operation.duration", "agents.tool.duration"}
+                                  "gen_ai.client.operation.duration", "agents.tool.duration",
+                                  "gen_ai.execute_tool.duration"}
 
 
 def test_the_content_hook_redacts_drops_and_cannot_break_the_host(tel, caplog):

@@ -32,8 +32,13 @@ def test_span_name_kind_attributes_and_members_nest(tel):
         "gen_ai.workflow.name": "team", "agents.workflow.type": "sequential",
         "agents.workflow.members": ("a", "b")}
     assert span.status.status_code is StatusCode.UNSET
-    # A workflow records no metric of its own (its agents do).
-    assert set(tel.metrics()) == {"agents.invocation.duration", "agents.invocations.active"}
+    # A workflow records the current conventions' workflow duration (by its
+    # name); its agents record their own.
+    assert set(tel.metrics()) == {"agents.invocation.duration", "agents.invocations.active",
+                                  "gen_ai.invoke_agent.duration",
+                                  "gen_ai.invoke_workflow.duration"}
+    (point,) = tel.metrics()["gen_ai.invoke_workflow.duration"].data.data_points
+    assert dict(point.attributes) == {"gen_ai.workflow.name": "team"}
 
 
 def test_unnamed_and_parent_is_the_current_span(tel):

@@ -15,18 +15,26 @@ TOKEN_BOUNDS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 41
 DURATION_BOUNDS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48,
                    40.96, 81.92)
 
+# The current conventions' agent and workflow boundaries (util-genai 1.3b0's).
+INVOKE_AGENT_BOUNDS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6)
+INVOKE_WORKFLOW_BOUNDS = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
+
 INSTRUMENTS = {
     "gen_ai.client.token.usage": ("{token}", TOKEN_BOUNDS),
     "gen_ai.client.operation.duration": ("s", DURATION_BOUNDS),
+    # The current conventions' names, and our older ones (kept for one release).
+    "gen_ai.invoke_agent.duration": ("s", INVOKE_AGENT_BOUNDS),
+    "gen_ai.execute_tool.duration": ("s", DURATION_BOUNDS),
     "agents.invocation.duration": ("s", DURATION_BOUNDS),
     "agents.tool.duration": ("s", DURATION_BOUNDS),
 }
+WORKFLOW_INSTRUMENTS = {"gen_ai.invoke_workflow.duration": ("s", INVOKE_WORKFLOW_BOUNDS)}
 # Streamed model calls only (the conventions: "SHOULD NOT be reported otherwise").
 STREAM_INSTRUMENTS = {
     "gen_ai.client.operation.time_to_first_chunk": ("s", DURATION_BOUNDS),
     "gen_ai.client.operation.time_per_output_chunk": ("s", DURATION_BOUNDS),
 }
-ALL_INSTRUMENTS = {**INSTRUMENTS, **STREAM_INSTRUMENTS}
+ALL_INSTRUMENTS = {**INSTRUMENTS, **STREAM_INSTRUMENTS, **WORKFLOW_INSTRUMENTS}
 # The UpDownCounter of agent invocations in flight (production signals).
 ACTIVE = "agents.invocations.active"
 
@@ -82,7 +90,8 @@ def assert_tool_round(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
     request model); `tokens`: (input, output) per model call, in order.
     """
     streamed = bool(chat.get("gen_ai.request.stream"))
-    assert set(metrics) == set(ALL_INSTRUMENTS if streamed else INSTRUMENTS) | {ACTIVE}
+    assert set(metrics) == set({**INSTRUMENTS, **STREAM_INSTRUMENTS} if streamed
+                               else INSTRUMENTS) | {ACTIVE}
     assert_instruments(metrics, [name for name in metrics if name != ACTIVE])
     # The invocation was in flight (one point) and is no longer.
     (active,) = points(metrics, ACTIVE)
@@ -107,6 +116,15 @@ def assert_tool_round(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
     (tool_point,) = points(metrics, "agents.tool.duration")
     assert dict(tool_point.attributes) == dict(tool)
     assert tool_point.count == 1
+    # The current conventions' metrics: the same durations, util-genai's attributes.
+    (current_agent,) = points(metrics, "gen_ai.invoke_agent.duration")
+    assert (current_agent.count, current_agent.sum) == (1, agent_point.sum)
+    assert current_agent.attributes["gen_ai.agent.name"] == agent["gen_ai.agent.name"]
+    assert "gen_ai.operation.name" not in current_agent.attributes
+    (current_tool,) = points(metrics, "gen_ai.execute_tool.duration")
+    assert (current_tool.count, current_tool.sum) == (1, tool_point.sum)
+    assert dict(current_tool.attributes) == {"gen_ai.tool.name": tool["gen_ai.tool.name"],
+                                             "gen_ai.tool.type": "function"}
     if streamed:
         # One first chunk per streamed call, before the call ended.
         first = point(metrics, "gen_ai.client.operation.time_to_first_chunk", chat_attrs)

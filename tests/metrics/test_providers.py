@@ -120,7 +120,8 @@ def test_global_meter_provider_set_after_instrumenting():
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("agents.invocation.duration,agents.invocations.active,"
-                                  "gen_ai.client.operation.duration,gen_ai.client.token.usage")
+                                  "gen_ai.client.operation.duration,gen_ai.client.token.usage,"
+                                  "gen_ai.invoke_agent.duration")
 
 
 def test_tracing_alone_builds_no_measurements():

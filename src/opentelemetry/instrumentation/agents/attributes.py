@@ -135,10 +135,19 @@ METRIC_TIME_TO_FIRST_CHUNK = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_TIME_TO_FIR
 """Histogram, ``s``: time to the first chunk of each streamed model call."""
 METRIC_TIME_PER_OUTPUT_CHUNK = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK
 """Histogram, ``s``: time between consecutive chunks of each streamed model call."""
+METRIC_INVOKE_AGENT_DURATION = "gen_ai.invoke_agent.duration"
+"""Histogram, ``s``: duration of each agent invocation, as the current GenAI
+conventions (and opentelemetry-util-genai 1.3b0) name it."""
+METRIC_EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration"
+"""Histogram, ``s``: duration of each tool call (current conventions)."""
+METRIC_INVOKE_WORKFLOW_DURATION = "gen_ai.invoke_workflow.duration"
+"""Histogram, ``s``: duration of each workflow (current conventions)."""
 METRIC_AGENT_DURATION = "agents.invocation.duration"
-"""Histogram, ``s``: duration of each agent invocation (the ``invoke_agent`` span)."""
+"""Histogram, ``s``: duration of each agent invocation (the ``invoke_agent``
+span). Deprecated for ``gen_ai.invoke_agent.duration``; kept for one release."""
 METRIC_TOOL_DURATION = "agents.tool.duration"
-"""Histogram, ``s``: duration of each tool call (the ``execute_tool`` span)."""
+"""Histogram, ``s``: duration of each tool call (the ``execute_tool`` span).
+Deprecated for ``gen_ai.execute_tool.duration``; kept for one release."""
 
 TOKEN_TYPE_INPUT = _gen_ai.GenAiTokenTypeValues.INPUT.value
 TOKEN_TYPE_OUTPUT = _gen_ai.GenAiTokenTypeValues.COMPLETION.value  # "output"

@@ -68,6 +68,12 @@ _SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 # `time_to_first_chunk` and `time_per_output_chunk` as well.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
                  4194304, 16777216, 67108864)
+# The current conventions' boundaries for agent invocations and workflows
+# (the ones opentelemetry-util-genai 1.3b0 gives them): they run for seconds
+# to hours, not milliseconds.
+INVOKE_AGENT_BUCKETS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8,
+                        409.6)
+INVOKE_WORKFLOW_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
                     10.24, 20.48, 40.96, 81.92)
 

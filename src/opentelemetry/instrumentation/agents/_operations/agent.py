@@ -21,6 +21,7 @@ from .._safety import error_type as _error_type
 from .._safety import report
 from ._base import (
     DURATION_BUCKETS,
+    INVOKE_AGENT_BUCKETS,
     _as_int,
     _clean,
     _context_with,
@@ -41,6 +42,10 @@ class AgentOperations(SignalOperations):
             A.METRIC_AGENT_DURATION, unit="s",
             description="Duration of agent invocations",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self._invoke_agent_duration = meter.create_histogram(
+            A.METRIC_INVOKE_AGENT_DURATION, unit="s",
+            description="Measures the duration of an agent invocation.",
+            explicit_bucket_boundaries_advisory=list(INVOKE_AGENT_BUCKETS))
 
     # -- agent -----------------------------------------------------------
     def start_agent(self, owner: Any, name: str | None, *, agent_id: str | None = None,
@@ -155,8 +160,14 @@ class AgentOperations(SignalOperations):
                     metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
                 if error is not None or error_type is not None:
                     metric_attrs[A.ERROR_TYPE] = error_type or _error_type(error)
-                self._agent_duration.record(perf_counter() - frame.start, metric_attrs,
-                                            frame.context)
+                duration = perf_counter() - frame.start
+                self._agent_duration.record(duration, metric_attrs, frame.context)
+                # The current conventions' metric and attributes (util-genai 1.3b0's).
+                current = {k: metric_attrs[k] for k in (A.AGENT_NAME, A.ERROR_TYPE)
+                           if k in metric_attrs}
+                if A.REQUEST_MODEL in frame.attributes:
+                    current[A.REQUEST_MODEL] = frame.attributes[A.REQUEST_MODEL]
+                self._invoke_agent_duration.record(duration, current, frame.context)
         except Exception:  # noqa: BLE001
             report("finish_agent")
 

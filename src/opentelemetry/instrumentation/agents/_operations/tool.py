@@ -35,6 +35,10 @@ class ToolOperations(SignalOperations):
             A.METRIC_TOOL_DURATION, unit="s",
             description="Duration of tool calls",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self._execute_tool_duration = meter.create_histogram(
+            A.METRIC_EXECUTE_TOOL_DURATION, unit="s",
+            description="Measures the duration of a tool execution.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
 
     # -- tool calls ------------------------------------------------------
     def start_tool(self, name: str | None, *, call_id: str | None = None,
@@ -112,7 +116,13 @@ class ToolOperations(SignalOperations):
                     attrs[A.TOOL_NAME] = inv.attributes[A.TOOL_NAME]
                 if error is not None or error_type is not None:
                     attrs[A.ERROR_TYPE] = error_type or _error_type(error)
-                self._tool_duration.record(perf_counter() - inv.start, attrs, inv.context)
+                duration = perf_counter() - inv.start
+                self._tool_duration.record(duration, attrs, inv.context)
+                # The current conventions' metric and attributes (util-genai 1.3b0's).
+                current = {k: v for k, v in attrs.items() if k != A.OPERATION_NAME}
+                if A.TOOL_TYPE in inv.attributes:
+                    current[A.TOOL_TYPE] = inv.attributes[A.TOOL_TYPE]
+                self._execute_tool_duration.record(duration, current, inv.context)
         except Exception:  # noqa: BLE001
             report("finish_tool")
 
