@@ -55,12 +55,24 @@ def convert(msgs: Any, one: OneMsg) -> list[dict[str, Any]] | None:
     return None
 
 
-def history_item(one: OneMsg) -> OneMsg:
-    """`one` for an item of a history, where anything without content is skipped."""
+def converters(one: OneMsg) -> tuple[Any, OneMsg, Any]:
+    """(convert, history item, agent input) for a line's converter of one `Msg`;
+    convert and agent input never raise (None instead)."""
     def item(msg: Any) -> list[dict[str, Any]]:
+        # An item of a history: anything without content is skipped.
         return one(msg) if hasattr(msg, "content") else []
 
-    return item
+    @M.never_raises()
+    def convert_msgs(msgs: Any) -> list[dict[str, Any]] | None:
+        """A `Msg`, a list of them, or None, as a list of JSON messages."""
+        return convert(msgs, one)
+
+    @M.never_raises()
+    def agent_input_of(msgs: Any) -> Any:
+        """What an agent was called with (see `common.messages.agent_input`)."""
+        return agent_input(msgs, one, item)
+
+    return convert_msgs, item, agent_input_of
 
 
 def agent_input(msgs: Any, one: OneMsg, item: OneMsg) -> Any:

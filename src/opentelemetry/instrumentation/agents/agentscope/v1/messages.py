@@ -50,19 +50,7 @@ def _messages(msg: Any) -> list[dict[str, Any]]:
     return common.split(role, name, content, M.part, _alone)
 
 
-_history_item = common.history_item(_messages)
-
-
-@M.never_raises()
-def convert(msgs: Any) -> list[dict[str, Any]] | None:
-    """A `Msg`, a list of them, or None, as a list of JSON messages."""
-    return common.convert(msgs, _messages)
-
-
-@M.never_raises()
-def agent_input(msgs: Any) -> Any:
-    """What an agent was called with (see `common.messages.agent_input`)."""
-    return common.agent_input(msgs, _messages, _history_item)
+convert, _history_item, agent_input = common.converters(_messages)
 
 
 @M.never_raises()

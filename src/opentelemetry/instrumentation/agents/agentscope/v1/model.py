@@ -17,7 +17,6 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 
 from ... import _genai_messages as M
 from ... import _request, _usage
@@ -35,7 +34,6 @@ from ._shared import Types, provider_name, watch_stream
 
 _attach = otel_context.attach
 _detach = otel_context.detach
-_get_current_span = trace.get_current_span
 
 # The model whose call we are tracing in this task: a subclass's `__call__`
 # calling `super().__call__()` (both wrapped) makes one chat span, not two.

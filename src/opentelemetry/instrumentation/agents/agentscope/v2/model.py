@@ -12,15 +12,12 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 
 from ... import _genai_messages as M
 from ... import _request
 from ... import attributes as A
 from ..._handler import TelemetryHandler
-from ..._invocations import (
-    ChatInvocation,
-)
+from ..._invocations import ChatInvocation
 from ..._patching import Patcher
 from ..._safety import report
 from ..._streams import trace_async_stream
@@ -29,7 +26,6 @@ from ._shared import Types, provider_name, watch_stream
 
 _attach = otel_context.attach
 _detach = otel_context.detach
-_get_current_span = trace.get_current_span
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:

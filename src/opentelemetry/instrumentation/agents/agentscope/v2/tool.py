@@ -13,7 +13,6 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 
 from ..._handler import TelemetryHandler
 from ..._invocations import (
@@ -25,10 +24,6 @@ from ..._patching import Patcher
 from ..._streams import trace_async_stream
 from . import messages as _messages
 from ._shared import Types, watch_stream
-
-_attach = otel_context.attach
-_detach = otel_context.detach
-_get_current_span = trace.get_current_span
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
