@@ -220,3 +220,21 @@ class RemoteAgentInvocation(_Invocation):
     def __init__(self, span: Any, context: Any, start: float, attributes: dict[str, Any]) -> None:
         super().__init__(span, context, start)
         self.attributes = attributes
+
+
+class ScheduleRun(WorkflowInvocation):
+    """One scheduled run and the attempt it is in (or last made)."""
+
+    __slots__ = ("attempt", "attempts", "backoff_pending", "last_error", "pending_error")
+
+    def __init__(self, span: Any, context: Context, start: float,
+                 attributes: dict[str, Any]) -> None:
+        super().__init__(span, context, start, attributes)
+        self.attempts = 0
+        self.attempt: WorkflowInvocation | None = None
+        self.backoff_pending = False  # a failed attempt's backoff, not yet over
+        self.last_error: str | None = None
+        # The open attempt's failure, kept until the scheduler decides what
+        # follows (a backoff, or the end of the run): the attempt stays open
+        # so the backoff lands on it.
+        self.pending_error: BaseException | None = None
