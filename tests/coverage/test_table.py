@@ -23,8 +23,8 @@ REACT = {A.REACT_ROUND, A.REACT_FINISH_REASON}
 CURRENT_ATTRIBUTES = {A.RETRIEVAL_TOP_K}
 CURRENT_METRICS = {A.METRIC_INVOKE_AGENT_DURATION, A.METRIC_EXECUTE_TOOL_DURATION,
                    A.METRIC_INVOKE_WORKFLOW_DURATION}
-# The GenAI event's name, a constant of `attributes.py` and not an attribute.
-EVENTS = {A.EVENT_INFERENCE_DETAILS}
+# The GenAI events' names, constants of `attributes.py` and not attributes.
+EVENTS = {A.EVENT_INFERENCE_DETAILS, A.EVENT_EVALUATION_RESULT}
 
 
 def _constants(module) -> set[str]:
