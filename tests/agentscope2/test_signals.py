@@ -90,3 +90,32 @@ async def test_an_empty_answer_is_flagged_an_answer_is_not(signals):
     empty, full = signals.agents()
     assert empty.attributes.get("agents.agent.empty_output") is True
     assert "agents.agent.empty_output" not in full.attributes
+
+
+async def test_a_confirmation_wait_is_measured_on_the_continuation(signals):
+    import time
+
+    from agentscope.event import ConfirmResult, RequireUserConfirmEvent, UserConfirmResultEvent
+
+    from .test_hitl import _confirming_agent, _until
+
+    model = ScriptedChatModel([call_tools(("delete_file", {"path": "/tmp/a"})),
+                               say("Deleted it.")])
+    agent = _confirming_agent(model)
+    started = time.perf_counter()
+    pause = await _until(agent, user("delete /tmp/a"), RequireUserConfirmEvent)
+    paused_by = time.perf_counter()  # the pause was noted before its stream ended
+    await asyncio.sleep(0.2)  # the human thinks
+    resumed_from = time.perf_counter()
+    await agent.reply(UserConfirmResultEvent(reply_id=pause.reply_id, confirm_results=[
+        ConfirmResult(confirmed=True, tool_call=pause.tool_calls[0])]))
+    waited_at_most = time.perf_counter() - started
+
+    paused, continued = sorted(signals.agents(), key=lambda s: s.start_time)
+    assert "agents.hitl.wait.duration" not in paused.attributes
+    wait = continued.attributes["agents.hitl.wait.duration"]
+    assert resumed_from - paused_by <= wait <= waited_at_most
+    (point,) = signals.points("agents.hitl.wait.duration")
+    assert dict(point.attributes) == {"gen_ai.agent.name": "helper",
+                                      "agents.agent.pending_reason": "user_confirmation"}
+    assert point.count == 1 and point.sum == wait

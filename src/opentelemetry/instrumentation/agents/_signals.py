@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from contextvars import ContextVar
 from typing import Any
@@ -65,15 +64,20 @@ def in_flight() -> int:
 
 def tool_digest(name: Any, arguments: Any) -> int:
     """An in-memory digest of one tool call (name and arguments); never recorded."""
-    if isinstance(arguments, str):
+    if type(arguments) is dict:
+        # Key order does not matter; repr and sorted run in C (json.dumps with
+        # options builds an encoder per call: most of this signal's cost).
+        try:
+            text = repr(sorted(arguments.items()))
+        except Exception:  # noqa: BLE001 - keys of mixed types
+            text = repr(arguments)
+    elif isinstance(arguments, str):
         text = arguments.strip()
-    elif arguments is None:
-        text = ""
     else:
         try:
-            text = json.dumps(arguments, sort_keys=True, default=repr)
-        except Exception:  # noqa: BLE001 - keys of mixed types, cycles
             text = repr(arguments)
+        except Exception:  # noqa: BLE001 - a broken __repr__
+            text = str(id(arguments))
     return hash((name, text))
 
 

@@ -95,6 +95,12 @@ LOOP_REPETITIONS = "agents.loop.repetitions"
 """On the `agents.loop.detected` event: identical calls counted when it tripped."""
 METRIC_INVOCATIONS_ACTIVE = "agents.invocations.active"
 """UpDownCounter, ``{invocation}``: agent invocations in flight."""
+HITL_WAIT_DURATION = "agents.hitl.wait.duration"
+"""On a continuation's `invoke_agent`: seconds its reply waited, paused, for a
+human or an external tool."""
+METRIC_HITL_WAIT = "agents.hitl.wait.duration"
+"""Histogram, ``s``: time paused replies waited (`gen_ai.agent.name`,
+`agents.agent.pending_reason`)."""
 METRIC_LOOPS = "agents.loops"
 """Counter, ``{loop}``: loops detected (one per tool and invocation)."""
 EVENT_EVALUATION_RESULT = "gen_ai.evaluation.result"

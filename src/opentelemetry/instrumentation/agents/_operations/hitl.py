@@ -14,14 +14,15 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from time import perf_counter
 from typing import Any
 
-from opentelemetry.trace import SpanContext
+from opentelemetry.metrics import Meter
 
 from .. import attributes as A
 from .._invocations import AgentInvocation
 from .._safety import report
-from ._base import HandlerBase, _clean
+from ._base import DURATION_BUCKETS, HandlerBase, _clean
 
 # Paused replies remembered for linking their continuation; bounded, so a
 # reply never continued costs nothing for long.
@@ -33,10 +34,18 @@ class HitlOperations(HandlerBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._parked: OrderedDict[str, SpanContext] = OrderedDict()
+        # reply id -> (the paused span's context, when it paused, why, agent name)
+        self._parked: OrderedDict[str, tuple[Any, float, str, Any]] = OrderedDict()
         self._parked_lock = threading.Lock()
 
-    def _parked_replies(self) -> OrderedDict[str, SpanContext]:
+    def _create_instruments(self, meter: Meter) -> None:
+        super()._create_instruments(meter)
+        self._hitl_wait = meter.create_histogram(
+            A.METRIC_HITL_WAIT, unit="s",
+            description="Time a paused reply waited for a human or an external tool",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+
+    def _parked_replies(self) -> OrderedDict[str, tuple[Any, float, str, Any]]:
         return self._parked
 
     def note_reply_id(self, frame: AgentInvocation, reply_id: Any) -> None:
@@ -77,7 +86,8 @@ class HitlOperations(HandlerBase):
             if reply_id:
                 parked = self._parked_replies()
                 with self._parked_lock:
-                    parked[reply_id] = frame.span.get_span_context()
+                    parked[reply_id] = (frame.span.get_span_context(), perf_counter(),
+                                        reasons[0], frame.attributes.get(A.AGENT_NAME))
                     parked.move_to_end(reply_id)
                     while len(parked) > _PARKED_LIMIT:
                         parked.popitem(last=False)
@@ -98,12 +108,29 @@ class HitlOperations(HandlerBase):
                 return
             parked = self._parked_replies()
             with self._parked_lock:
-                earlier = parked.pop(reply_id, None)
-            if earlier is not None and earlier.is_valid and frame.span.is_recording():
+                found = parked.pop(reply_id, None)
+            if found is None:
+                return
+            earlier, paused_at, reason, agent_name = found
+            if earlier.is_valid and frame.span.is_recording():
                 frame.span.add_link(earlier, {A.REPLY_ID: reply_id,
                                               A.AGENT_RESUMED_WITH: resumed_with})
+            if self.signals:
+                self._record_wait(frame, perf_counter() - paused_at, reason, agent_name)
         except Exception:  # noqa: BLE001
             report("note_resumed")
+
+    def _record_wait(self, frame: AgentInvocation, wait: float, reason: str,
+                     agent_name: Any) -> None:
+        """How long the reply waited, on the continuation's span and as a metric."""
+        extra = frame.extra if frame.extra is not None else {}
+        extra[A.HITL_WAIT_DURATION] = wait
+        frame.extra = extra
+        if self.metering:
+            attrs = {A.AGENT_PENDING_REASON: reason}
+            if agent_name:
+                attrs[A.AGENT_NAME] = agent_name
+            self._hitl_wait.record(wait, attrs, frame.context)
 
     def external_tool_result(self, name: Any, *, call_id: Any = None, result: Any = None,
                              error_type: str | None = None) -> None:
