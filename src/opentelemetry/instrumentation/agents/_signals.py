@@ -106,16 +106,17 @@ def is_empty(answer: Any, depth: int = 0) -> bool:
         if "content" in answer and not answer.get("metadata"):
             return is_empty(answer["content"], depth + 1)
         return not answer
-    if getattr(answer, "metadata", None):
-        return False  # structured output rides on the message's metadata
-    kind = getattr(answer, "type", None)
-    if kind in ("thinking", "reasoning"):
-        return True
-    for attribute in ("content", "text"):
-        value = getattr(answer, attribute, _MISSING)
-        if value is not _MISSING:
-            return is_empty(value, depth + 1)
-    return False
+    # Attributes a message or block has first: a missing one can cost a
+    # Python-level __getattr__ (pydantic models).
+    content = getattr(answer, "content", _MISSING)
+    if content is not _MISSING:
+        if getattr(answer, "metadata", None):
+            return False  # structured output rides on the message's metadata
+        return is_empty(content, depth + 1)
+    text = getattr(answer, "text", _MISSING)
+    if text is not _MISSING:
+        return is_empty(text, depth + 1)
+    return getattr(answer, "type", None) in ("thinking", "reasoning")
 
 
 _MISSING = object()
