@@ -84,6 +84,23 @@ def test_argument_order_in_a_mapping_does_not_matter_names_do(tel):
     assert tel.points("agents.loops") == []
 
 
+class _NoRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize("arguments", [{"thing": _NoRepr()}, _NoRepr(), {1: _NoRepr(), "a": 2}])
+def test_arguments_without_a_repr_still_give_a_tool_span(tel, arguments):
+    handler = tel.handler()
+    frame = handler.start_agent(Owner(), "bot")
+    for _ in range(3):
+        _tool_round(handler, frame, "search", arguments)
+    handler.finish_agent(frame)
+    assert [s.name for s in tel.spans()].count("execute_tool search") == 3
+    # The same object three times is the same call: the loop is still seen.
+    assert tel.span("invoke_agent bot").attributes["agents.loop.detected"] is True
+
+
 def test_loops_are_counted_per_invocation(tel):
     handler = tel.handler()
     owner = Owner()

@@ -69,16 +69,20 @@ def tool_digest(name: Any, arguments: Any) -> int:
         # options builds an encoder per call: most of this signal's cost).
         try:
             text = repr(sorted(arguments.items()))
-        except Exception:  # noqa: BLE001 - keys of mixed types
-            text = repr(arguments)
+        except Exception:  # noqa: BLE001 - keys of mixed types, a broken __repr__
+            text = _repr(arguments)
     elif isinstance(arguments, str):
         text = arguments.strip()
     else:
-        try:
-            text = repr(arguments)
-        except Exception:  # noqa: BLE001 - a broken __repr__
-            text = str(id(arguments))
+        text = _repr(arguments)
     return hash((name, text))
+
+
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__: the object stands for itself
+        return str(id(value))
 
 
 def is_empty(answer: Any, depth: int = 0) -> bool:

@@ -16,6 +16,7 @@ from opentelemetry.metrics import Meter
 from .. import _signals
 from .. import attributes as A
 from .._invocations import AgentInvocation
+from .._safety import report
 from ._base import HandlerBase
 
 _COUNTED = 1
@@ -49,8 +50,12 @@ class SignalOperations(HandlerBase):
         _signals.enter(frame)
         frame.signal_state = _COUNTED
         if self.metering:
-            self._active.add(1, self._metric_attrs(frame), frame.context)
-            frame.signal_state = _METERED
+            # A broken meter must not cost the span this start is opening.
+            try:
+                self._active.add(1, self._metric_attrs(frame), frame.context)
+                frame.signal_state = _METERED
+            except Exception:  # noqa: BLE001
+                report("counting agent invocations in flight")
 
     def _signals_finish(self, frame: AgentInvocation, attrs: dict[str, Any] | None,
                         answer: Any, error: BaseException | None) -> None:
@@ -60,7 +65,10 @@ class SignalOperations(HandlerBase):
         if state:
             _signals.leave(frame)
         if state == _METERED:
-            self._active.add(-1, self._metric_attrs(frame), frame.context)
+            try:
+                self._active.add(-1, self._metric_attrs(frame), frame.context)
+            except Exception:  # noqa: BLE001
+                report("counting agent invocations in flight")
         if attrs is None:
             return
         if frame.overlap:
@@ -92,4 +100,7 @@ class SignalOperations(HandlerBase):
                 attrs[A.AGENT_NAME] = agent_name
             if name:
                 attrs[A.TOOL_NAME] = name
-            self._loops.add(1, attrs, frame.context)
+            try:
+                self._loops.add(1, attrs, frame.context)
+            except Exception:  # noqa: BLE001
+                report("counting loops")
