@@ -24,6 +24,7 @@ from ._operations.messaging import MessagingOperations
 from ._operations.rate_limit import RateLimitOperations
 from ._operations.remote import RemoteAgentOperations
 from ._operations.retrieval import RetrievalOperations
+from ._operations.runtime_attributes import RuntimeAttributeOperations
 from ._operations.schedule import ScheduleOperations
 from ._operations.tool import ToolOperations
 from ._operations.workflow import WorkflowOperations
@@ -35,5 +36,6 @@ class TelemetryHandler(AgentOperations, HitlOperations, CompressionOperations,
                        EmbeddingsOperations, RetrievalOperations, ChatOperations,
                        ToolOperations, WorkflowOperations, MCPOperations,
                        RemoteAgentOperations, GuardrailOperations, MessagingOperations,
-                       ScheduleOperations, RateLimitOperations):
+                       ScheduleOperations, RateLimitOperations,
+                       RuntimeAttributeOperations):
     """Creates and ends the spans (and records the metrics) of one runtime."""

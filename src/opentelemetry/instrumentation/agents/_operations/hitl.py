@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from time import perf_counter
 from typing import Any
 
@@ -133,15 +133,20 @@ class HitlOperations(HandlerBase):
             self._hitl_wait.record(wait, attrs, frame.context)
 
     def external_tool_result(self, name: Any, *, call_id: Any = None, result: Any = None,
-                             error_type: str | None = None) -> None:
+                             error_type: str | None = None,
+                             runtime_attributes: Mapping[str, Any] | None = None) -> None:
         """A tool result that came from outside: a tool span marked as such, where
-        the invocation stands now (the caller has its context current)."""
+        the invocation stands now (the caller has its context current);
+        `runtime_attributes`: what the runtime's own tracer, switched on, records
+        for it (see `carry_runtime_attributes`)."""
         try:
             inv = self.start_tool(name, call_id=call_id)  # type: ignore[attr-defined]
             if inv is None:
                 return
             if inv.span.is_recording():
                 inv.span.set_attribute(A.TOOL_EXTERNAL, True)
+            if runtime_attributes:
+                self.carry_runtime_attributes(inv, runtime_attributes)  # type: ignore[attr-defined]
             self.finish_tool(inv, result=result, error_type=error_type)  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001
             report("external_tool_result")

@@ -10,7 +10,8 @@ One instrumentor for both lines, chosen from the installed version:
 
 - 2.x (`agentscope.agent.Agent`): the agent, model and toolkit classes are
   patched; AgentScope's own opt-in `TracingMiddleware` turns into a
-  pass-through while this instrumentation is active (see `v2`).
+  pass-through while this instrumentation is active, and where the user
+  switched it on our spans carry its attribute names too (see `v2`).
 - 1.x (`AgentBase` / `ReActAgent`): the agent, model and toolkit classes are
   patched and, while an invocation is in flight, our ReAct hooks sit on the
   agent as instance hooks (see `v1`); AgentScope's `trace_reply`,

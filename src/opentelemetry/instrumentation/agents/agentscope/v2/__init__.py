@@ -3,7 +3,8 @@
 Each module's `install` registers class-level patches for the modules it
 cares about; nothing is added to agents, so nothing needs undoing on them.
 AgentScope's own opt-in `TracingMiddleware` turns into a pass-through while
-this instrumentation is active (`tracing`).
+this instrumentation is active (`tracing`); for agents that have it, with
+AgentScope's tracing configured, our spans carry its attribute names (`native`).
 """
 
 from __future__ import annotations

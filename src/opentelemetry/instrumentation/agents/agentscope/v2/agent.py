@@ -24,7 +24,7 @@ from ..._invocations import (
 from ..._patching import Patcher
 from ..._safety import report
 from ..._streams import trace_async_stream
-from . import hitl
+from . import hitl, native
 from . import messages as _messages
 from ._shared import STREAMS_KEY, Types, end_abandoned, provider_name
 
@@ -74,6 +74,9 @@ def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dic
             max_iterations=getattr(react, "max_iters", None),
             input_value=_messages.agent_input(inputs) if handler.capture_content else None,
         )
+        if frame is not None and getattr(agent, "_reply_middlewares", None):
+            # The user may have switched AgentScope's own tracing on for this agent.
+            native.agent_started(handler, frame, agent, args, kwargs)
         if frame is not None and type(inputs).__name__ in hitl.RESUMING:
             # A confirmation, external results or an interrupt for a paused reply.
             hitl.resumed(handler, frame, inputs)
@@ -118,11 +121,15 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
     except BaseException as exc:
         _detach(token)
         end_abandoned(streams, exc)
+        if native.on(frame):
+            native.agent_ending(handler, frame, None)
         handler.finish_agent(frame, error=exc)
         raise
     _detach(token)
     end_abandoned(streams, None)
     try:
+        if native.on(frame):
+            native.agent_ending(handler, frame, getattr(result, "id", None), result)
         err = _record_outcome(frame, getattr(result, "finished_reason", None))
         handler.finish_agent(
             frame, error_type=err, reply_id=getattr(result, "id", None),
@@ -135,8 +142,8 @@ async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply
 
 
 class _ReplyStream:
-    __slots__ = ("context", "frame", "handler", "outcome_type", "reply_end", "reply_id",
-                 "streams", "text")
+    __slots__ = ("context", "final", "frame", "handler", "outcome_type", "reply_end",
+                 "reply_id", "streams", "text")
 
     def __init__(self, handler: TelemetryHandler, frame: AgentInvocation, reply_end: type):
         self.handler = handler
@@ -146,6 +153,8 @@ class _ReplyStream:
         self.reply_end = reply_end
         self.outcome_type: str | None = None
         self.reply_id: str | None = None
+        # [the final message], for AgentScope's own tracing (see `native`).
+        self.final: list[Any] | None = None
         # The text of the latest model call: the reply's answer (content capture only).
         self.text: list[str] | None = [] if handler.capture_content else None
 
@@ -168,6 +177,9 @@ class _ReplyStream:
             # Ended without a ReplyEndEvent: the reply is waiting for a user's
             # confirmation or an external tool.
             hitl.paused(self.handler, self.frame)
+        if native.on(self.frame):
+            native.agent_ending(self.handler, self.frame, self.reply_id,
+                                self.final[0] if self.final else None)
         output = None
         if self.text is not None and error is None and not closed_early:
             output = _messages.streamed_reply("".join(self.text), self.frame.finish_reason)
@@ -181,13 +193,24 @@ class _ReplyStream:
 
 def _reply_stream_wrapper(handler: TelemetryHandler, types: Types):
     def wrapper(wrapped, instance, args, kwargs):
-        source = wrapped(*args, **kwargs)
         if not handler.enabled:
-            return source
+            return wrapped(*args, **kwargs)
+        final = None
+        if getattr(instance, "_reply_middlewares", None) and native.TRACING.wanted(
+                instance, "_reply_middlewares"):
+            # AgentScope's own tracing is on: it records the final message,
+            # which the stream hides unless asked for it.
+            source, final = native.stream_with_final_message(wrapped, args, kwargs)
+        else:
+            source = wrapped(*args, **kwargs)
 
         def begin() -> _ReplyStream | None:
             frame = _start_agent(handler, instance, args, kwargs)
-            return _ReplyStream(handler, frame, types.load().reply_end) if frame else None
+            if frame is None:
+                return None
+            stream = _ReplyStream(handler, frame, types.load().reply_end)
+            stream.final = final
+            return stream
 
         return trace_async_stream(source, begin)
 

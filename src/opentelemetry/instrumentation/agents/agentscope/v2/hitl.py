@@ -29,6 +29,7 @@ from ..._handler import TelemetryHandler
 from ..._invocations import AgentInvocation
 from ..._safety import report
 from . import messages as _messages
+from . import native
 
 _PAUSES = {"asking": A.FINISH_USER_CONFIRMATION, "submitted": A.FINISH_EXTERNAL_EXECUTION}
 _RESULT_ERRORS = {"error": "tool_error", "interrupted": "cancelled", "denied": "denied"}
@@ -60,6 +61,9 @@ def paused(handler: TelemetryHandler, frame: AgentInvocation) -> None:
                 by_reason.setdefault(reason, []).append((call.id, call.name))
         for reason, calls in by_reason.items():
             handler.note_pending(frame, reason, state.reply_id, calls)
+        if native.on(frame):
+            native.pending(handler, frame, {
+                reason: [name for _, name in calls] for reason, calls in by_reason.items()})
     except Exception:  # noqa: BLE001
         report("agentscope paused reply")
 
@@ -80,7 +84,8 @@ def resumed(handler: TelemetryHandler, frame: AgentInvocation, event: Any) -> No
                     getattr(result, "name", None), call_id=getattr(result, "id", None),
                     result=_messages.tool_result(getattr(result, "output", None))
                     if handler.capture_content else None,
-                    error_type=_RESULT_ERRORS.get(str(getattr(result, "state", ""))))
+                    error_type=_RESULT_ERRORS.get(str(getattr(result, "state", ""))),
+                    runtime_attributes=native.external_result(frame, result))
         finally:
             otel_context.detach(token)
     except Exception:  # noqa: BLE001

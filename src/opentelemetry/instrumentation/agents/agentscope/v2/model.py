@@ -22,6 +22,7 @@ from ..._patching import Patcher
 from ..._safety import report
 from ..._streams import trace_async_stream
 from . import messages as _messages
+from . import native
 from ._shared import Types, provider_name, watch_stream
 
 _attach = otel_context.attach
@@ -48,7 +49,10 @@ def _chat_outcome(get: Any) -> tuple[list[str], str | None]:
 
 
 def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
-                 usage: Any = None, error: BaseException | None = None) -> None:
+                 usage: Any = None, error: BaseException | None = None,
+                 agentscope_tracing: bool = False) -> None:
+    if agentscope_tracing and response is not None and error is None:
+        native.chat_ending(handler, inv, response)
     if response is None:
         handler.finish_chat(inv, error=error, error_type=None if error else "incomplete_stream")
         return
@@ -86,11 +90,13 @@ def _finish_chat(handler: TelemetryHandler, inv: ChatInvocation, response: Any,
 
 
 class _ChatStream:
-    __slots__ = ("context", "handler", "inv", "last", "usage")
+    __slots__ = ("agentscope_tracing", "context", "handler", "inv", "last", "usage")
 
-    def __init__(self, handler: TelemetryHandler, inv: ChatInvocation) -> None:
+    def __init__(self, handler: TelemetryHandler, inv: ChatInvocation,
+                 agentscope_tracing: bool) -> None:
         self.handler = handler
         self.inv = inv
+        self.agentscope_tracing = agentscope_tracing
         self.context = inv.context
         self.last: Any = None
         self.usage: Any = None
@@ -106,11 +112,13 @@ class _ChatStream:
             self.handler.chat_chunk(self.inv)
 
     def on_end(self, error: BaseException | None, closed_early: bool) -> None:
-        _finish_chat(self.handler, self.inv, self.last, self.usage, error)
+        _finish_chat(self.handler, self.inv, self.last, self.usage, error,
+                     self.agentscope_tracing)
 
     def abandoned(self, error: BaseException | None) -> None:
         if not self.inv.ended:
-            _finish_chat(self.handler, self.inv, self.last, self.usage, error)
+            _finish_chat(self.handler, self.inv, self.last, self.usage, error,
+                         self.agentscope_tracing)
 
 
 # The fields of AgentScope's model `Parameters` classes that are request parameters.
@@ -153,13 +161,18 @@ def _model_wrapper(handler: TelemetryHandler, types: Types):
             report("agentscope model call start")
         if inv is None:
             return wrapped(*args, **kwargs)
-        return _traced_model_call(handler, types, inv, wrapped, args, kwargs)
+        # AgentScope's own tracing, switched on for the calling agent: its names too.
+        frame = native.chat_frame() if native.TRACING.seen else None
+        if frame is not None:
+            native.chat_started(handler, inv, frame, instance, args, kwargs)
+        return _traced_model_call(handler, types, inv, wrapped, args, kwargs, frame is not None)
 
     return wrapper
 
 
 async def _traced_model_call(handler: TelemetryHandler, types: Types, inv: ChatInvocation,
-                             wrapped: Any, args: tuple, kwargs: dict) -> Any:
+                             wrapped: Any, args: tuple, kwargs: dict,
+                             agentscope_tracing: bool = False) -> Any:
     # Attached while the call runs, so an HTTP client's own spans nest here.
     token = _attach(inv.context)
     try:
@@ -171,12 +184,12 @@ async def _traced_model_call(handler: TelemetryHandler, types: Types, inv: ChatI
     _detach(token)
     if isinstance(result, types.load().chat_response):
         try:
-            _finish_chat(handler, inv, result)
+            _finish_chat(handler, inv, result, agentscope_tracing=agentscope_tracing)
         except Exception:  # noqa: BLE001
             report("agentscope model call end")
         return result
     if isinstance(result, AsyncGenerator):
-        observer = _ChatStream(handler, inv)
+        observer = _ChatStream(handler, inv, agentscope_tracing)
         watch_stream(observer)
         return trace_async_stream(result, lambda: observer)
     handler.finish_chat(inv)

@@ -23,6 +23,7 @@ from ..._invocations import (
 from ..._patching import Patcher
 from ..._streams import trace_async_stream
 from . import messages as _messages
+from . import native
 from ._shared import Types, watch_stream
 
 
@@ -52,14 +53,16 @@ _DESCRIPTIONS_LIMIT = 1024
 
 
 class _ToolStream:
-    __slots__ = ("context", "handler", "inv", "response", "response_type")
+    __slots__ = ("agentscope_tracing", "context", "handler", "inv", "response", "response_type")
 
-    def __init__(self, handler: TelemetryHandler, inv: ToolInvocation, response_type: type):
+    def __init__(self, handler: TelemetryHandler, inv: ToolInvocation, response_type: type,
+                 agentscope_tracing: bool = False):
         self.handler = handler
         self.inv = inv
         self.context = inv.context
         self.response_type = response_type
         self.response: Any = None
+        self.agentscope_tracing = agentscope_tracing
 
     def on_item(self, item: Any) -> None:
         if type(item) is self.response_type:
@@ -81,6 +84,8 @@ class _ToolStream:
                 err_type = "cancelled"
             elif state == "denied":
                 err_type = "denied"
+        if self.agentscope_tracing and error is None and response is not None:
+            native.tool_ending(self.handler, self.inv, response)
         result = None
         if self.handler.capture_content and response is not None:
             result = _messages.tool_result(getattr(response, "content", None))
@@ -104,7 +109,11 @@ def _call_tool_wrapper(handler: TelemetryHandler, types: Types):
             )
             if inv is None:
                 return None
-            observer = _ToolStream(handler, inv, types.load().tool_response)
+            # AgentScope's own tracing, switched on for the calling agent: its names too.
+            frame = native.chat_frame("_acting_middlewares") if native.TRACING.seen else None
+            if frame is not None:
+                native.tool_started(handler, inv, frame, instance, tool_call)
+            observer = _ToolStream(handler, inv, types.load().tool_response, frame is not None)
             watch_stream(observer)
             return observer
 

@@ -1,5 +1,8 @@
 """AgentScope 2.x's own tracing: its ``TracingMiddleware`` checks
-``_check_tracing_enabled``; we make it answer False while we are active."""
+``_check_tracing_enabled``; we make it answer False while we are active.
+
+Where the user switched it on, our spans carry its attribute names instead
+(`native`, which asks the original check)."""
 
 from __future__ import annotations
 
