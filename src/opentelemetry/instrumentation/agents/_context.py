@@ -2,14 +2,16 @@
 
 Public to adapters: what is current in a context (`span_of`), whether
 instrumentation is suppressed there (`suppressed`), and a context with one
-span and one value set in a single copy (`context_with`). Each reads the
-context directly instead of through the API's getters, which look the
-current context up again on every call: this is the hot path of every
-wrapped call.
+span and one value set in a single copy (`context_with`), and the current
+context itself (`get_current`, `attach`, `detach`: the API's, minus the two
+Python calls around its ContextVar). Each reads the context directly instead
+of through the API's getters, which look the current context up again on
+every call: this is the hot path of every wrapped call.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar, Token
 from typing import Any
 
 from opentelemetry.context import Context
@@ -18,8 +20,13 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.instrumentation import utils as _instrumentation_utils
 
-__all__ = ["context_with", "get_current", "get_current_span", "set_span_in_context",
-           "set_value", "span_of", "suppressed"]
+try:
+    from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+except ImportError:  # pragma: no cover - another API layout
+    ContextVarsRuntimeContext = None
+
+__all__ = ["attach", "context_with", "detach", "get_current", "get_current_span",
+           "set_span_in_context", "set_value", "span_of", "suppressed"]
 
 # Both keys `suppress_instrumentation()` sets; read straight off the context
 # we already hold instead of looking the context up twice more.
@@ -48,7 +55,37 @@ except ImportError:  # pragma: no cover - another API layout
     _SPAN_KEY = None
 set_span_in_context = trace.set_span_in_context
 set_value = otel_context.set_value
-get_current = otel_context.get_current
+
+
+def _context_var() -> ContextVar[Context] | None:
+    """The ContextVar the API's default runtime context keeps the current
+    context in; None under another runtime context (`OTEL_PYTHON_CONTEXT`)."""
+    runtime = getattr(otel_context, "_RUNTIME_CONTEXT", None)
+    if ContextVarsRuntimeContext is None or type(runtime) is not ContextVarsRuntimeContext:
+        return None  # pragma: no cover - another runtime context or API layout
+    var = getattr(runtime, "_current_context", None)
+    return var if isinstance(var, ContextVar) else None
+
+
+_CURRENT = _context_var()
+if _CURRENT is not None:
+    # The API's get_current / attach / detach are two Python calls each
+    # around this ContextVar; every wrapped call makes several of them.
+    get_current = _CURRENT.get
+    attach = _CURRENT.set
+    _reset = _CURRENT.reset
+
+    def detach(token: Token[Context]) -> None:
+        """Restore the context `token` replaced; never raises (as the API's)."""
+        try:
+            _reset(token)
+        except Exception:  # noqa: BLE001
+            # The API's detach fails the same way, and logs it as it always has.
+            otel_context.detach(token)
+else:  # pragma: no cover - another runtime context
+    get_current = otel_context.get_current
+    attach = otel_context.attach
+    detach = otel_context.detach
 
 
 def span_of(ctx: Context) -> Any:

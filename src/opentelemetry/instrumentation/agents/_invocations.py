@@ -14,7 +14,7 @@ from opentelemetry.trace import Span
 
 from opentelemetry import context as otel_context
 
-_get_current = otel_context.get_current
+from ._context import get_current as _get_current
 
 # The context holds agent and tool invocations by weak reference: an
 # invocation's own context names it, and a strong reference would make every
@@ -64,7 +64,10 @@ class AgentInvocation(_Invocation):
 
     def __init__(self, owner: Any, span: Span, context: Context, start: float,
                  parent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        super().__init__(span, context, start)
+        self.span = span  # _Invocation's fields, set here: one call less per span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.owner = owner
         self.parent = parent
         self.attributes = attributes
@@ -96,7 +99,10 @@ class StepInvocation(_Invocation):
     __slots__ = ("finish_reason", "round")
 
     def __init__(self, span: Span, context: Context, start: float, round_: int) -> None:
-        super().__init__(span, context, start)
+        self.span = span  # _Invocation's fields, set here: one call less per span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.round = round_
         self.finish_reason: str | None = None
 
@@ -107,7 +113,10 @@ class ChatInvocation(_Invocation):
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        super().__init__(span, context, start)
+        self.span = span  # _Invocation's fields, set here: one call less per span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.agent = agent
         # What the span started with (operation, provider, model, request
         # parameters, server): the base of its metrics' and event's attributes.
@@ -124,7 +133,10 @@ class ToolInvocation(_Invocation):
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        super().__init__(span, context, start)
+        self.span = span  # _Invocation's fields, set here: one call less per span
+        self.context = context
+        self.start = start
+        self.ended = False
         self.agent = agent
         self.attributes = attributes
         # Set when the runtime swallowed the tool's exception but we saw it.
@@ -151,12 +163,15 @@ def held(key: str, ctx: Context | None = None) -> Any:
 
 def current_frame(ctx: Context | None = None) -> AgentInvocation | None:
     """The innermost agent invocation in `ctx` (default: the current context)."""
-    return held(FRAME_KEY, ctx)
+    # `held`, spelt out: on the path of every wrapped call.
+    ref = (ctx if ctx is not None else _get_current()).get(FRAME_KEY)
+    return ref() if ref is not None else None
 
 
 def current_tool(ctx: Context | None = None) -> ToolInvocation | None:
     """The tool call whose code is running now, if we traced it."""
-    return held(TOOL_KEY, ctx)
+    ref = (ctx if ctx is not None else _get_current()).get(TOOL_KEY)
+    return ref() if ref is not None else None
 
 
 class GuardrailInvocation(_Invocation):

@@ -22,6 +22,11 @@ from . import attributes as A
 
 _KEYS = (A.CONVERSATION_ID, A.USER_ID)
 
+try:  # the key the API keeps baggage under, read straight off a context
+    from opentelemetry.baggage import _BAGGAGE_KEY as BAGGAGE_KEY
+except ImportError:  # pragma: no cover - another API layout
+    BAGGAGE_KEY = None
+
 
 @contextmanager
 def agent_run(session_id: str | None = None, user_id: str | None = None,

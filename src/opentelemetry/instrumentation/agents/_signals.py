@@ -100,7 +100,10 @@ def is_empty(answer: Any, depth: int = 0) -> bool:
     if depth > 3:
         return False
     if isinstance(answer, (list, tuple)):
-        return all(is_empty(item, depth + 1) for item in answer)
+        for item in answer:  # a loop, not all(<genexpr>): one frame less per answer
+            if not is_empty(item, depth + 1):
+                return False
+        return True
     if isinstance(answer, dict):
         kind = answer.get("type")
         if kind in ("thinking", "reasoning"):

@@ -15,12 +15,9 @@ from typing import Any, Protocol
 
 from opentelemetry.context import Context
 
-from opentelemetry import context as otel_context
-
+from ._context import attach as _attach
+from ._context import detach as _detach
 from ._safety import report
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 
 class StreamObserver(Protocol):

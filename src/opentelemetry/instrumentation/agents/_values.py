@@ -1,14 +1,15 @@
 """Values read off the runtimes, made fit for span names and attributes.
 
 Public to adapters: `clean` (a bounded, non-empty, exportable string),
-`as_int`, `as_strings`. Never raise: an unreadable value is None.
+`clean_id` (the same for ids), `as_int`, `as_strings`. Never raise: an
+unreadable value is None.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["NAME_LIMIT", "as_int", "as_strings", "clean"]
+__all__ = ["NAME_LIMIT", "as_int", "as_strings", "clean", "clean_id"]
 
 NAME_LIMIT = 256
 _FIT: dict[str, None] = {}
@@ -40,6 +41,16 @@ def clean(value: Any) -> str | None:
         # Lone surrogates cannot be exported as UTF-8.
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value
+
+
+def clean_id(value: Any) -> str | None:
+    """An id (a response's, a tool call's, a conversation's) as `clean` makes
+    it, checked without the cache: ids rarely repeat, and would crowd the
+    names out of it."""
+    if type(value) is str and 0 < len(value) <= NAME_LIMIT and value.isascii() \
+            and value.strip() == value:
+        return value
+    return clean(value)
 
 
 def as_int(value: Any) -> int | None:

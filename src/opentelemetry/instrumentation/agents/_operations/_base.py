@@ -41,7 +41,7 @@ from .._invocations import (
     current_frame,
 )
 from .._nesting import note_capture
-from .._run import add_run_attributes
+from .._run import BAGGAGE_KEY, add_run_attributes
 from .._safety import error_type as _error_type
 from .._safety import report
 from .._settings import (
@@ -210,13 +210,19 @@ class HandlerBase:
         """
         if self._meter_seen:
             return True
-        if not self._instruments_ok:
-            return False
         # Asked several times per invocation while no SDK is set: the global
         # read directly (see `_global_provider`) when the API has it.
-        meter_provider = self._meter_provider or (
-            _metrics_internal._METER_PROVIDER if _HAS_METER_GLOBAL
-            else _global_provider(_metrics_internal, "_METER_PROVIDER", get_meter_provider))
+        meter_provider = self._meter_provider
+        if meter_provider is None:
+            if _HAS_METER_GLOBAL:
+                meter_provider = _metrics_internal._METER_PROVIDER
+                if meter_provider is None:
+                    return False
+            else:
+                meter_provider = _global_provider(_metrics_internal, "_METER_PROVIDER",
+                                                  get_meter_provider)
+        if not self._instruments_ok:
+            return False
         if meter_provider is not None and not isinstance(meter_provider, _NOOP_METER_PROVIDERS):
             self._meter_seen = True
             return True
@@ -240,7 +246,10 @@ class HandlerBase:
     # -- shared span plumbing --------------------------------------------
     def _start(self, name: str, kind: SpanKind, parent: Context,
                attrs: dict[str, Any]):
-        add_run_attributes(attrs, parent)  # `agent_run` values, carried as baggage
+        # `agent_run` values, carried as baggage; on every span's path, so
+        # one dict lookup when the context carries no baggage at all.
+        if parent is None or BAGGAGE_KEY is None or parent.get(BAGGAGE_KEY):
+            add_run_attributes(attrs, parent)
         return self._tracer.start_span(name, context=parent, kind=kind, attributes=attrs)
 
     def _end(self, inv, error: BaseException | None, err_type: str | None) -> bool:

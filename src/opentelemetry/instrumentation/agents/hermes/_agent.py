@@ -23,14 +23,14 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .. import attributes as A
+from .._context import attach as _attach
+from .._context import detach as _detach
 from .._handler import TelemetryHandler
 from .._patching import Patcher, Wrapper
 from .._safety import report
 from . import _messages
 from ._state import Run, agent_name, current_run, loop_run, provider_name
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_current_span = trace.get_current_span
 
 

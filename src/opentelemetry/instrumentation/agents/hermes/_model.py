@@ -31,6 +31,8 @@ from opentelemetry import context as otel_context
 from .. import _genai_messages as M
 from .. import _request, _usage
 from .. import attributes as A
+from .._context import attach as _attach
+from .._context import detach as _detach
 from .._handler import TelemetryHandler
 from .._invocations import ChatInvocation
 from .._patching import Patcher, Wrapper
@@ -39,8 +41,6 @@ from . import _messages
 from ._agent import begin_round
 from ._state import CHAT_KEY, MODEL_CALL_KEY, SUMMARY_KEY, current_run, provider_name
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_value = otel_context.get_value
 _set_value = otel_context.set_value
 

@@ -17,13 +17,10 @@ import threading
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
-
+from .._context import attach as _attach
+from .._context import detach as _detach
+from .._context import get_current as _get_current
 from .._patching import Patcher
-
-_attach = otel_context.attach
-_detach = otel_context.detach
-_get_current = otel_context.get_current
 
 
 class ContextThread(threading.Thread):

@@ -34,10 +34,11 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .. import attributes as A
+from .._context import attach as _attach
+from .._context import detach as _detach
 from .._handler import TelemetryHandler
 from .._invocations import current_tool
 from .._patching import Patcher, Wrapper
@@ -45,8 +46,6 @@ from .._safety import error_type as _error_type
 from .._safety import report
 from ._state import loop_run
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_current_span = trace.get_current_span
 
 TOOL_ERROR = "tool_error"

@@ -11,10 +11,12 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .. import attributes as A
+from .._context import attach as _attach
+from .._context import detach as _detach
+from .._context import get_current as _get_current
 from .._handler import TelemetryHandler
 from .._invocations import current_frame
 from .._patching import Patcher
@@ -25,9 +27,6 @@ from ._persistence import session_of
 from ._state import Turn
 from ._wrapping import acall_in, call_in
 
-_attach = otel_context.attach
-_detach = otel_context.detach
-_get_current = otel_context.get_current
 _get_current_span = trace.get_current_span
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from .. import _request
+from .._context import get_current as _get_current
 from .._handler import TelemetryHandler
 from .._patching import Patcher
 from .._safety import report
@@ -47,7 +48,6 @@ _DEFAULT_MODEL = "gpt-4o-mini"  # OpenAIClient's own default for `model`
 # Where the OpenAI SDK sends requests when no base URL is configured.
 _DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-_get_current = otel_context.get_current
 _get_value = otel_context.get_value
 
 

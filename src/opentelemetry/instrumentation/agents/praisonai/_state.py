@@ -16,11 +16,11 @@ from opentelemetry.context import Context
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from .._context import get_current as _get_current
 from .._invocations import AgentInvocation, ChatInvocation, held
 
 TURN_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.turn")
 
-_get_current = otel_context.get_current
 _get_current_span = trace.get_current_span
 
 

@@ -22,6 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .. import attributes as A
+from .._context import get_current as _get_current
 from .._handler import TelemetryHandler
 from .._invocations import WorkflowInvocation
 from .._patching import Patcher
@@ -30,7 +31,6 @@ from ._wrapping import acall_in, call_in
 
 TEAM_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.praisonai.team")
 
-_get_current = otel_context.get_current
 _get_value = otel_context.get_value
 _get_current_span = trace.get_current_span
 

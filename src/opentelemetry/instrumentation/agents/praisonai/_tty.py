@@ -19,13 +19,10 @@ from typing import Any
 
 from opentelemetry.context import Context
 
-from opentelemetry import context as otel_context
-
+from .._context import get_current as _get_current
 from .._handler import TelemetryHandler
 from .._patching import Patcher
 from .._safety import report
-
-_get_current = otel_context.get_current
 
 _lock = threading.Lock()
 _pending: weakref.WeakKeyDictionary[Any, list[tuple[Any, Context]]] = \

@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import context as otel_context
-
-_attach = otel_context.attach
-_detach = otel_context.detach
+from .._context import attach as _attach
+from .._context import detach as _detach
 
 
 def call_in(context: Any, on_error: Callable[[BaseException], object],

@@ -12,11 +12,10 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._safety import report
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 # The embedding model whose call is being traced here: an override calling
 # `super().__call__()` is one call, not two.

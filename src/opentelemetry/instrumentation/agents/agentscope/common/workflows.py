@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from ... import attributes as A
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._safety import report
 from ..._streams import trace_async_stream
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 
 def start(handler: TelemetryHandler, name: Any, kind: str, members: Iterable[Any]) -> Any:

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from ... import attributes as A
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._invocations import (
     AgentInvocation,
@@ -33,8 +34,6 @@ from . import messages as _messages
 from ._shared import STREAMS, Types, end_abandoned, provider_name
 from .hooks import HOOK_NAME, IN_REASONING, make_hooks, register_hooks, remove_hooks
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_current_span = trace.get_current_span
 
 __all__ = ["HOOK_NAME", "REGISTRY", "install"]

@@ -15,13 +15,12 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._invocations import current_frame
 from ..._patching import Patcher
 from ..._safety import report
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 _COMPRESSING = otel_context.create_key("opentelemetry-instrumentation-agents.v1.compressing")
 

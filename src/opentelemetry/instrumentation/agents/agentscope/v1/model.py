@@ -16,11 +16,11 @@ from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from ... import _genai_messages as M
 from ... import _request, _usage
 from ... import attributes as A
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._invocations import (
     ChatInvocation,
@@ -31,9 +31,6 @@ from ..._streams import trace_async_stream
 from . import compression
 from . import messages as _messages
 from ._shared import Types, provider_name, watch_stream
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 # The model whose call we are tracing in this task: a subclass's `__call__`
 # calling `super().__call__()` (both wrapped) makes one chat span, not two.

@@ -21,14 +21,13 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._patching import Patcher
 from ..._safety import report
 from ..common.embeddings import embeddings_wrapper, wrap_overrides
 from ..common.providers import ProviderNames
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 # A `retrieve` override calling `super().retrieve()` is one retrieval.
 _RETRIEVAL_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.retrieval")

@@ -16,6 +16,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from ... import attributes as A
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._invocations import (
     AgentInvocation,
@@ -28,8 +30,6 @@ from . import hitl, native
 from . import messages as _messages
 from ._shared import STREAMS_KEY, Types, end_abandoned, provider_name
 
-_attach = otel_context.attach
-_detach = otel_context.detach
 _get_current_span = trace.get_current_span
 
 # Reply outcomes as AgentScope names them -> (our finish reason, error.type).

@@ -20,17 +20,14 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
-
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._invocations import current_frame
 from ..._patching import Patcher
 from ..._safety import report
 from . import messages as _messages
 from ._shared import provider_name, read_field
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:

@@ -11,11 +11,11 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from ... import _genai_messages as M
 from ... import _request
 from ... import attributes as A
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._invocations import ChatInvocation
 from ..._patching import Patcher
@@ -24,9 +24,6 @@ from ..._streams import trace_async_stream
 from . import messages as _messages
 from . import native
 from ._shared import Types, provider_name, watch_stream
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:

@@ -13,16 +13,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import context as otel_context
-
+from ..._context import attach as _attach
+from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._patching import Patcher
 from ..._safety import report
 from ..common.embeddings import embeddings_wrapper, wrap_overrides
 from ..common.providers import ProviderNames
-
-_attach = otel_context.attach
-_detach = otel_context.detach
 
 _embedding_provider = ProviderNames({
     "_openai": "openai",
