@@ -50,3 +50,12 @@ def error_type(exc: BaseException) -> str:
     if module in ("builtins", "__main__"):
         return cls.__qualname__
     return f"{module}.{cls.__qualname__}"
+
+
+def is_cancellation(exc: BaseException) -> bool:
+    """Whether `exc` cancelled the work rather than failed it."""
+    import asyncio
+
+    # InterruptedError: what Hermes raises out of a model call the user interrupted.
+    return isinstance(exc, (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt,
+                            InterruptedError))

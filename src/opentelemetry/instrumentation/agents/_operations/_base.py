@@ -1,8 +1,8 @@
 """`HandlerBase`: what every operation of the telemetry handler shares.
 
-The context and value helpers it uses live in `_context` and `_values`
-(public to adapters); they are imported here under the private names the
-operation modules use.
+The context and value helpers the operations use live in `_context` and
+`_values` (public to adapters too); each operation module imports them from
+there.
 """
 
 from __future__ import annotations
@@ -25,14 +25,7 @@ from opentelemetry import trace
 from .. import attributes as A
 from .._content import render as render_content
 from .._content import render_structured
-
-# The context and value helpers, under the names the operation modules import
-# from here (re-exported: not every one is used in this module).
-from .._context import context_with as _context_with  # noqa: F401
 from .._context import get_current as _get_current
-from .._context import get_current_span as _get_current_span  # noqa: F401
-from .._context import set_span_in_context as _set_span_in_context  # noqa: F401
-from .._context import set_value as _set_value  # noqa: F401
 from .._context import span_of as _span_of
 from .._context import suppressed as _suppressed
 from .._events import make_logger
@@ -52,10 +45,6 @@ from .._settings import (
     max_length,
     signals_enabled,
 )
-from .._values import NAME_LIMIT as _NAME_LIMIT  # noqa: F401
-from .._values import as_int as _as_int  # noqa: F401
-from .._values import as_strings as _as_strings  # noqa: F401
-from .._values import clean as _clean  # noqa: F401
 from ..version import __version__
 
 _SCOPE = "opentelemetry.instrumentation.agents"
@@ -299,12 +288,3 @@ class HandlerBase:
         if frame is not None and frame.step is not None and _span_of(ctx) is frame.span:
             return frame.step.context, frame
         return ctx, frame
-
-
-def _is_cancellation(exc: BaseException) -> bool:
-    import asyncio
-
-    # InterruptedError: what Hermes raises out of a model call the user interrupted.
-    return isinstance(exc, (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt,
-                            InterruptedError))
-

@@ -11,6 +11,10 @@ from opentelemetry.trace import SpanKind
 
 from .. import _signals
 from .. import attributes as A
+from .._context import context_with as _context_with
+from .._context import get_current as _get_current
+from .._context import set_span_in_context as _set_span_in_context
+from .._context import suppressed as _suppressed
 from .._invocations import (
     FRAME_KEY,
     AgentInvocation,
@@ -18,18 +22,11 @@ from .._invocations import (
     current_frame,
 )
 from .._safety import error_type as _error_type
+from .._safety import is_cancellation as _is_cancellation
 from .._safety import report
-from ._base import (
-    DURATION_BUCKETS,
-    INVOKE_AGENT_BUCKETS,
-    _as_int,
-    _clean,
-    _context_with,
-    _get_current,
-    _is_cancellation,
-    _set_span_in_context,
-    _suppressed,
-)
+from .._values import as_int as _as_int
+from .._values import clean as _clean
+from ._base import DURATION_BUCKETS, INVOKE_AGENT_BUCKETS
 from .signals import SignalOperations
 
 

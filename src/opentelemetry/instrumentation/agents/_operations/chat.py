@@ -16,7 +16,11 @@ from .._nesting import INFERENCE_KEY as _INFERENCE_KEY
 from .._nesting import inference_data, inference_extras, published
 from .._nesting import model_context as _model_context
 from .._safety import error_type as _error_type
+from .._safety import is_cancellation as _is_cancellation
 from .._safety import report
+from .._values import as_int as _as_int
+from .._values import as_strings as _as_strings
+from .._values import clean as _clean
 from ..attributes import (
     CHAT_COMPRESSION,
     CONVERSATION_ID,
@@ -49,14 +53,7 @@ from ..attributes import (
     USAGE_OUTPUT_TOKENS,
     USAGE_REASONING_OUTPUT_TOKENS,
 )
-from ._base import (
-    DURATION_BUCKETS,
-    HandlerBase,
-    _as_int,
-    _as_strings,
-    _clean,
-    _is_cancellation,
-)
+from ._base import DURATION_BUCKETS, HandlerBase
 
 
 class ChatOperations(HandlerBase):

@@ -13,11 +13,9 @@ from .._invocations import EmbeddingsInvocation
 from .._nesting import embedding_context, embedding_extras, published
 from .._safety import error_type as _error_type
 from .._safety import report
-from ._base import (
-    HandlerBase,
-    _as_int,
-    _clean,
-)
+from .._values import as_int as _as_int
+from .._values import clean as _clean
+from ._base import HandlerBase
 
 
 class EmbeddingsOperations(HandlerBase):

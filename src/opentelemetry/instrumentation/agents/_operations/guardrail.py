@@ -15,15 +15,13 @@ from typing import Any
 from opentelemetry.trace import NonRecordingSpan, SpanKind
 
 from .. import attributes as A
+from .._context import set_span_in_context as _set_span_in_context
 from .._evaluation import emit_evaluation
 from .._invocations import AgentInvocation, GuardrailInvocation
 from .._safety import report
-from ._base import (
-    HandlerBase,
-    _as_int,
-    _clean,
-    _set_span_in_context,
-)
+from .._values import as_int as _as_int
+from .._values import clean as _clean
+from ._base import HandlerBase
 
 
 class GuardrailOperations(HandlerBase):

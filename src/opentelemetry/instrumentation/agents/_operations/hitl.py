@@ -22,7 +22,8 @@ from opentelemetry.metrics import Meter
 from .. import attributes as A
 from .._invocations import AgentInvocation
 from .._safety import report
-from ._base import DURATION_BUCKETS, HandlerBase, _clean
+from .._values import clean as _clean
+from ._base import DURATION_BUCKETS, HandlerBase
 
 # Paused replies remembered for linking their continuation; bounded, so a
 # reply never continued costs nothing for long.

@@ -18,9 +18,11 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
+from .._context import set_span_in_context as _set_span_in_context
 from .._invocations import ProcessInvocation
 from .._safety import report
-from ._base import HandlerBase, _clean, _set_span_in_context
+from .._values import clean as _clean
+from ._base import HandlerBase
 
 
 class MessagingOperations(HandlerBase):

@@ -5,9 +5,12 @@ from __future__ import annotations
 from opentelemetry.metrics import Meter
 
 from .. import attributes as A
+from .._context import get_current as _get_current
+from .._context import span_of as _span_of
+from .._context import suppressed as _suppressed
 from .._invocations import current_frame
 from .._safety import report
-from ._base import DURATION_BUCKETS, HandlerBase, _get_current, _span_of, _suppressed
+from ._base import DURATION_BUCKETS, HandlerBase
 
 
 class RateLimitOperations(HandlerBase):

@@ -11,11 +11,9 @@ from .. import attributes as A
 from .._invocations import RetrievalInvocation
 from .._nesting import published, retrieval_context, retrieval_extras
 from .._safety import report
-from ._base import (
-    HandlerBase,
-    _as_int,
-    _clean,
-)
+from .._values import as_int as _as_int
+from .._values import clean as _clean
+from ._base import HandlerBase
 
 
 class RetrievalOperations(HandlerBase):

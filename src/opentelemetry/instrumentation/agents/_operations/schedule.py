@@ -17,10 +17,13 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, SpanKind
 
 from .. import attributes as A
+from .._context import get_current_span as _get_current_span
+from .._context import set_span_in_context as _set_span_in_context
 from .._invocations import ScheduleRun, WorkflowInvocation
 from .._safety import error_type as _error_type
 from .._safety import report
-from ._base import HandlerBase, _clean, _get_current_span, _set_span_in_context
+from .._values import clean as _clean
+from ._base import HandlerBase
 
 
 class ScheduleOperations(HandlerBase):

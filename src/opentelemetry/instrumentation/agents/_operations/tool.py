@@ -11,18 +11,16 @@ from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
 from .._content import truncate
+from .._context import context_with as _context_with
+from .._context import get_current_span as _get_current_span
 from .._invocations import (
     TOOL_KEY,
     ToolInvocation,
 )
 from .._safety import error_type as _error_type
 from .._safety import report
-from ._base import (
-    DURATION_BUCKETS,
-    _clean,
-    _context_with,
-    _get_current_span,
-)
+from .._values import clean as _clean
+from ._base import DURATION_BUCKETS
 from .signals import SignalOperations
 
 

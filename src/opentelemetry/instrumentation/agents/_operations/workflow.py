@@ -10,15 +10,12 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
+from .._context import set_span_in_context as _set_span_in_context
 from .._invocations import WorkflowInvocation
 from .._safety import error_type as _error_type
 from .._safety import report
-from ._base import (
-    INVOKE_WORKFLOW_BUCKETS,
-    HandlerBase,
-    _clean,
-    _set_span_in_context,
-)
+from .._values import clean as _clean
+from ._base import INVOKE_WORKFLOW_BUCKETS, HandlerBase
 
 
 class WorkflowOperations(HandlerBase):
