@@ -43,7 +43,7 @@ AGENT = """
   invoke_agent {name} {{gen_ai.agent.name={name}}}
     react step {{gen_ai.react.round=1}}
       chat scripted-model
-      execute_tool meet
+      execute_tool meet {{gen_ai.agent.name={name}}}
     react step {{gen_ai.react.round=2}}
       chat scripted-model
 """

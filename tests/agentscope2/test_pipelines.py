@@ -58,7 +58,7 @@ MEMBER = """
   invoke_agent {name} {{gen_ai.agent.name={name}, agents.agent.finish_reason=completed}}
     react step {{gen_ai.react.round=1}}
       chat scripted-model
-      execute_tool meet
+      execute_tool meet {{gen_ai.agent.name={name}}}
     react step {{gen_ai.react.round=2}}
       chat scripted-model
 """
@@ -71,7 +71,7 @@ invoke_workflow TeamPipeline {gen_ai.workflow.name=TeamPipeline, agents.workflow
 """ + MEMBER.format(name="alice") + MEMBER.format(name="bob") + """
   invoke_agent leader {gen_ai.agent.name=leader, agents.agent.finish_reason=completed}
     react step {gen_ai.react.round=1}
-      execute_tool TeamAssign *2
+      execute_tool TeamAssign {gen_ai.agent.name=leader} *2
     react step {gen_ai.react.round=2}
       chat scripted-model
 """

@@ -76,6 +76,7 @@ def test_span_name_kind_and_attributes(tel):
         "gen_ai.response.finish_reasons": ("stop",), "gen_ai.usage.input_tokens": 10,
         "gen_ai.usage.output_tokens": 4, "gen_ai.usage.cache_read.input_tokens": 3,
         "gen_ai.usage.cache_creation.input_tokens": 2,
+        "gen_ai.usage.cache_write.input_tokens": 2,
         "gen_ai.usage.reasoning.output_tokens": 1}
     assert span.status.status_code is StatusCode.UNSET
 

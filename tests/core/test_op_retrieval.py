@@ -33,7 +33,8 @@ def test_span_name_kind_attributes_and_the_embedding_nests(tel):
     assert span.kind is SpanKind.CLIENT
     assert dict(span.attributes) == {
         "gen_ai.operation.name": "retrieval", "gen_ai.data_source.id": "kb",
-        "gen_ai.request.top_k": 5, "agents.retrieval.documents.count": 2}
+        "gen_ai.retrieval.top_k": 5, "gen_ai.request.top_k": 5,
+        "agents.retrieval.documents.count": 2}
     assert span.status.status_code is StatusCode.UNSET
 
 
@@ -128,4 +129,5 @@ def test_bad_values_never_raise(tel):
     (span,) = tel.spans()
     assert span.name == "retrieval"
     assert "gen_ai.request.top_k" not in span.attributes
+    assert "gen_ai.retrieval.top_k" not in span.attributes
     assert "agents.retrieval.documents.count" not in span.attributes

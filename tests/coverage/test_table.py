@@ -20,7 +20,7 @@ EXTRA = {"server.address", "server.port", "error.type"}
 REACT = {A.REACT_ROUND, A.REACT_FINISH_REASON}
 # Keys of the current GenAI conventions (what opentelemetry-util-genai 1.3b0
 # emits) that the installed semantic-conventions package has no constant for yet.
-CURRENT_ATTRIBUTES = {A.RETRIEVAL_TOP_K}
+CURRENT_ATTRIBUTES = {A.RETRIEVAL_TOP_K, A.USAGE_CACHE_WRITE_INPUT_TOKENS}
 CURRENT_METRICS = {A.METRIC_INVOKE_AGENT_DURATION, A.METRIC_EXECUTE_TOOL_DURATION,
                    A.METRIC_INVOKE_WORKFLOW_DURATION}
 # The GenAI events' names, constants of `attributes.py` and not attributes.

@@ -124,7 +124,8 @@ def assert_tool_round(metrics: Mapping[str, Any], *, chat: Mapping[str, Any],
     (current_tool,) = points(metrics, "gen_ai.execute_tool.duration")
     assert (current_tool.count, current_tool.sum) == (1, tool_point.sum)
     assert dict(current_tool.attributes) == {"gen_ai.tool.name": tool["gen_ai.tool.name"],
-                                             "gen_ai.tool.type": "function"}
+                                             "gen_ai.tool.type": "function",
+                                             "gen_ai.agent.name": agent["gen_ai.agent.name"]}
     if streamed:
         # One first chunk per streamed call, before the call ended.
         first = point(metrics, "gen_ai.client.operation.time_to_first_chunk", chat_attrs)

@@ -91,6 +91,7 @@ def expected_tree(requested: str, provider: str, streams: list[bool], *,
         lines.append(f"    chat {model} {{{attrs}, status=UNSET}}")
         if index == 0:
             lines.append("    execute_tool get_weather {gen_ai.operation.name=execute_tool, "
+                         "gen_ai.agent.name=helper, "
                          "gen_ai.tool.name=get_weather, gen_ai.tool.type=function, status=UNSET}")
     totals = [u for u, streamed in zip(usage, streams, strict=True) if not streamed]
     agent = (f"gen_ai.operation.name=invoke_agent, gen_ai.agent.name=helper, "

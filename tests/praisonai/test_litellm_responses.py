@@ -63,7 +63,7 @@ def expected_tree(stream: bool, port: int) -> str:
 invoke_agent helper {{gen_ai.operation.name=invoke_agent, gen_ai.agent.name=helper, gen_ai.request.model=openai/gpt-4o-mini, agents.runtime=praisonai, agents.react.rounds=2, gen_ai.usage.input_tokens=32, gen_ai.usage.output_tokens=10, gen_ai.usage.cache_read.input_tokens=4, gen_ai.usage.reasoning.output_tokens=2, status=UNSET}}
   react step {{gen_ai.operation.name=react, gen_ai.react.round=1, gen_ai.react.finish_reason=tool_calls, status=UNSET}}
     chat gpt-4o-mini {{{common}, gen_ai.response.id=resp_c1_0, gen_ai.response.finish_reasons=[tool_calls], gen_ai.usage.input_tokens=12, gen_ai.usage.output_tokens=3, gen_ai.usage.cache_read.input_tokens=4, gen_ai.usage.reasoning.output_tokens=2, status=UNSET}}
-    execute_tool get_weather {{gen_ai.operation.name=execute_tool, gen_ai.tool.name=get_weather, gen_ai.tool.call.id=call_c1_0_0, gen_ai.tool.type=function, status=UNSET}}
+    execute_tool get_weather {{gen_ai.agent.name=helper, gen_ai.operation.name=execute_tool, gen_ai.tool.name=get_weather, gen_ai.tool.call.id=call_c1_0_0, gen_ai.tool.type=function, status=UNSET}}
   react step {{gen_ai.operation.name=react, gen_ai.react.round=2, gen_ai.react.finish_reason=stop, status=UNSET}}
     chat gpt-4o-mini {{{common}, gen_ai.response.id=resp_c1_1, gen_ai.response.finish_reasons=[stop], gen_ai.usage.input_tokens=20, gen_ai.usage.output_tokens=7, gen_ai.usage.cache_read.input_tokens=0, gen_ai.usage.reasoning.output_tokens=0, status=UNSET}}
 """

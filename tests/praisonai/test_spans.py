@@ -29,7 +29,7 @@ CHAT_TREE = """
 invoke_agent helper {gen_ai.operation.name=invoke_agent, gen_ai.agent.name=helper, gen_ai.provider.name=openai, gen_ai.request.model=gpt-4o-mini, agents.runtime=praisonai, agents.react.rounds=2, agents.react.max_iterations=20, agents.react.max_iterations_reached=false, agents.agent.finish_reason=completed, gen_ai.usage.input_tokens=32, gen_ai.usage.output_tokens=10, status=UNSET}
   react step {gen_ai.operation.name=react, gen_ai.react.round=1, gen_ai.react.finish_reason=tool_calls, status=UNSET}
     chat gpt-4o-mini {gen_ai.operation.name=chat, gen_ai.provider.name=openai, gen_ai.request.model=gpt-4o-mini, gen_ai.request.stream=false, gen_ai.response.id=chatcmpl-c1-0, gen_ai.response.model=gpt-4o-mini, gen_ai.response.finish_reasons=[tool_calls], gen_ai.usage.input_tokens=12, gen_ai.usage.output_tokens=3, status=UNSET}
-    execute_tool get_weather {gen_ai.operation.name=execute_tool, gen_ai.tool.name=get_weather, gen_ai.tool.call.id=call_c1_0_0, gen_ai.tool.type=function, status=UNSET}
+    execute_tool get_weather {gen_ai.agent.name=helper, gen_ai.operation.name=execute_tool, gen_ai.tool.name=get_weather, gen_ai.tool.call.id=call_c1_0_0, gen_ai.tool.type=function, status=UNSET}
   react step {gen_ai.operation.name=react, gen_ai.react.round=2, gen_ai.react.finish_reason=stop, status=UNSET}
     chat gpt-4o-mini {gen_ai.operation.name=chat, gen_ai.provider.name=openai, gen_ai.request.model=gpt-4o-mini, gen_ai.request.stream=false, gen_ai.response.id=chatcmpl-c1-1, gen_ai.response.model=gpt-4o-mini, gen_ai.response.finish_reasons=[stop], gen_ai.usage.input_tokens=20, gen_ai.usage.output_tokens=7, status=UNSET}
 """

@@ -38,6 +38,11 @@ USAGE_INPUT_TOKENS = _gen_ai.GEN_AI_USAGE_INPUT_TOKENS
 USAGE_OUTPUT_TOKENS = _gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
 USAGE_CACHE_READ_INPUT_TOKENS = _gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
 USAGE_CACHE_CREATION_INPUT_TOKENS = _gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
+"""Deprecated for `USAGE_CACHE_WRITE_INPUT_TOKENS`; set beside it for one release."""
+USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"
+"""The current conventions' key for tokens written to the provider's cache (what
+opentelemetry-util-genai 1.3b0 emits; the semantic-conventions package has no
+constant for it yet)."""
 USAGE_REASONING_OUTPUT_TOKENS = _gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
 TOKEN_TYPE = _gen_ai.GEN_AI_TOKEN_TYPE
 TOOL_NAME = _gen_ai.GEN_AI_TOOL_NAME
@@ -166,7 +171,8 @@ REQUEST_ENCODING_FORMATS = _gen_ai.GEN_AI_REQUEST_ENCODING_FORMATS
 RETRIEVAL_TOP_K = "gen_ai.retrieval.top_k"
 """The current conventions' key for a retrieval's document limit (what
 opentelemetry-util-genai 1.3b0 emits; the semantic-conventions package has no
-constant for it yet)."""
+constant for it yet). A retrieval also carries the limit as `REQUEST_TOP_K`
+for one release (deprecated there)."""
 RETRIEVAL_QUERY_TEXT = _gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT
 RETRIEVAL_DOCUMENTS = _gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS
 OP_EMBEDDINGS = _gen_ai.GenAiOperationNameValues.EMBEDDINGS.value

@@ -49,6 +49,7 @@ from ..attributes import (
     TOOL_DEFINITIONS,
     USAGE_CACHE_CREATION_INPUT_TOKENS,
     USAGE_CACHE_READ_INPUT_TOKENS,
+    USAGE_CACHE_WRITE_INPUT_TOKENS,
     USAGE_INPUT_TOKENS,
     USAGE_OUTPUT_TOKENS,
     USAGE_REASONING_OUTPUT_TOKENS,
@@ -322,6 +323,9 @@ def _usage_details(values: tuple[Any, Any, Any]) -> dict[str, int]:
         value = _as_int(value)
         if value is not None and value >= 0:
             details[key] = value
+    if USAGE_CACHE_CREATION_INPUT_TOKENS in details:
+        # The current conventions' name; the old one stays for one release.
+        details[USAGE_CACHE_WRITE_INPUT_TOKENS] = details[USAGE_CACHE_CREATION_INPUT_TOKENS]
     return details
 
 

@@ -23,8 +23,13 @@ class EmbeddingsOperations(HandlerBase):
 
     def start_embeddings(self, *, request_model: str | None, provider: str | None = None,
                          dimensions: int | None = None,
-                         input_count: int | None = None) -> EmbeddingsInvocation | None:
-        """Open an `embeddings` span where the call is made; None when not tracing."""
+                         input_count: int | None = None,
+                         server_address: str | None = None,
+                         server_port: int | None = None) -> EmbeddingsInvocation | None:
+        """Open an `embeddings` span where the call is made; None when not tracing.
+
+        The provider, models and server are the metrics' attributes too, as
+        the conventions give them."""
         try:
             if not self.enabled:
                 return None
@@ -38,6 +43,11 @@ class EmbeddingsOperations(HandlerBase):
                 attrs[A.PROVIDER_NAME] = provider
             if request_model:
                 attrs[A.REQUEST_MODEL] = request_model
+            server_address = _clean(server_address)
+            if server_address:
+                attrs[A.SERVER_ADDRESS] = server_address
+                if type(server_port) is int:
+                    attrs[A.SERVER_PORT] = server_port
             span_attrs = dict(attrs)
             if frame is not None:
                 conversation = frame.attributes.get(A.CONVERSATION_ID)
@@ -75,9 +85,13 @@ class EmbeddingsOperations(HandlerBase):
                 response_model = response_model or extras.pop(A.RESPONSE_MODEL, None)
                 extras.pop(A.USAGE_INPUT_TOKENS, None)
                 extras.pop(A.RESPONSE_MODEL, None)
+                for key in (A.SERVER_ADDRESS, A.SERVER_PORT):
+                    if key in extras:  # metric attributes too
+                        inv.attributes[key] = extras[key]
                 if extras and inv.span.is_recording():
                     inv.span.set_attributes(extras)
             input_tokens = _as_int(input_tokens)
+            response_model = _clean(response_model)
             span = inv.span
             if span.is_recording():
                 attrs: dict[str, Any] = {}
@@ -88,7 +102,6 @@ class EmbeddingsOperations(HandlerBase):
                     attrs[A.EMBEDDINGS_DIMENSION_COUNT] = dimensions
                 if cache_hit is not None:
                     attrs[A.EMBEDDINGS_CACHE_HIT] = bool(cache_hit)
-                response_model = _clean(response_model)
                 if response_model:
                     attrs[A.RESPONSE_MODEL] = response_model
                 if attrs:
@@ -96,6 +109,8 @@ class EmbeddingsOperations(HandlerBase):
             self._end(inv, error, error_type)
             if self.metering:
                 metric_attrs = dict(inv.attributes)
+                if response_model:
+                    metric_attrs[A.RESPONSE_MODEL] = response_model
                 if input_tokens is not None:
                     self._token_usage.record(
                         input_tokens, {**metric_attrs, A.TOKEN_TYPE: A.TOKEN_TYPE_INPUT},

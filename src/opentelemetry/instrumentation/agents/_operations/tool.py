@@ -65,6 +65,10 @@ class ToolOperations(SignalOperations):
                 conversation = frame.attributes.get(A.CONVERSATION_ID)
                 if conversation:
                     attrs[A.CONVERSATION_ID] = conversation
+                # The agent that runs the tool, as the current conventions give it.
+                agent_name = frame.attributes.get(A.AGENT_NAME)
+                if agent_name:
+                    attrs[A.AGENT_NAME] = agent_name
             call_id = _clean(call_id)
             if call_id:
                 attrs[A.TOOL_CALL_ID] = call_id
@@ -118,8 +122,9 @@ class ToolOperations(SignalOperations):
                 self._tool_duration.record(duration, attrs, inv.context)
                 # The current conventions' metric and attributes (util-genai 1.3b0's).
                 current = {k: v for k, v in attrs.items() if k != A.OPERATION_NAME}
-                if A.TOOL_TYPE in inv.attributes:
-                    current[A.TOOL_TYPE] = inv.attributes[A.TOOL_TYPE]
+                for key in (A.TOOL_TYPE, A.AGENT_NAME):
+                    if key in inv.attributes:
+                        current[key] = inv.attributes[key]
                 self._execute_tool_duration.record(duration, current, inv.context)
         except Exception:  # noqa: BLE001
             report("finish_tool")

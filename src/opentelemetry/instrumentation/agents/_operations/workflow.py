@@ -24,7 +24,8 @@ class WorkflowOperations(HandlerBase):
 
     # -- multi-agent workflows ---------------------------------------------
     def start_workflow(self, name: str | None, *,
-                       extra: Mapping[str, Any] | None = None) -> WorkflowInvocation | None:
+                       extra: Mapping[str, Any] | None = None,
+                       conversation_id: str | None = None) -> WorkflowInvocation | None:
         try:
             parent = self.current_parent()
             if parent is None:
@@ -34,6 +35,9 @@ class WorkflowOperations(HandlerBase):
                                      A.RUNTIME: self.runtime}
             if name:
                 attrs[A.WORKFLOW_NAME] = name
+            conversation_id = _clean(conversation_id)
+            if conversation_id:
+                attrs[A.CONVERSATION_ID] = conversation_id
             if extra:
                 attrs.update(extra)
             span = self._start(f"invoke_workflow {name}" if name else "invoke_workflow",
