@@ -127,6 +127,21 @@ class ChatInvocation(_Invocation):
         # `event`: the content the details event carries (None: no event).
         self.first_chunk_at = self.event = None
 
+    # True for a call a provider instrumentation that cannot step aside traces
+    # instead of us (`DeferredChatInvocation`): a class attribute, so the
+    # ordinary call pays nothing for it.
+    deferred = False
+
+
+class DeferredChatInvocation(ChatInvocation):
+    """A model call whose span, metrics and event belong to a provider
+    instrumentation that cannot step aside (docs/genai-stack.md): its span is a
+    non-recording stand-in for the enclosing one, and what the runtime reports
+    still counts toward the agent span and its round."""
+
+    __slots__ = ()
+    deferred = True
+
 
 class ToolInvocation(_Invocation):
     __slots__ = ("agent", "attributes", "error_type")

@@ -20,6 +20,7 @@ model-call contexts carry only the suppression key, and nothing here runs.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from opentelemetry.context import Context
@@ -191,6 +192,35 @@ def published(data: Any) -> dict[str, Any] | None:
         return None
     return values
 
+
+
+# Provider instrumentations that honour neither contract: they ignore the
+# suppression keys and run only on util-genai releases without the nesting
+# data. The SDK APIs each wraps -> (its module, its instrumentor class).
+_OPENAI_V2 = ("opentelemetry.instrumentation.openai_v2", "OpenAIInstrumentor")
+_NON_COOPERATING: dict[str, tuple[tuple[str, str], ...]] = {
+    A.SDK_OPENAI_CHAT: (_OPENAI_V2,),
+    A.SDK_OPENAI_EMBEDDINGS: (_OPENAI_V2,),
+}
+_modules = sys.modules
+
+
+def deferred_to(api: str) -> bool:
+    """True while a provider instrumentation that cannot step aside wraps `api`.
+
+    Read off the instrumentor itself (instrumentors are singletons that note
+    whether they are instrumented), so it holds whichever was instrumented
+    first and whenever. Nothing is imported: an instrumentation whose module
+    was never imported is not instrumented; the common case is one dict
+    lookup for the API and one in `sys.modules`.
+    """
+    for module_name, class_name in _NON_COOPERATING.get(api, ()):
+        module = _modules.get(module_name)
+        if module is not None:
+            instance = getattr(getattr(module, class_name, None), "_instance", None)
+            if getattr(instance, "_is_instrumented_by_opentelemetry", False) is True:
+                return True
+    return False
 
 
 # The InferenceData fields that map one-to-one onto span attributes, for the

@@ -65,6 +65,14 @@ OUTPUT_TYPE_JSON = _gen_ai.GenAiOutputTypeValues.JSON.value
 # The event the GenAI conventions define for a model call's details.
 EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
 
+# The SDK APIs a model call goes through, as adapters name them to
+# `start_chat(api=...)` / `start_embeddings(api=...)`: a provider
+# instrumentation that wraps one and cannot step aside traces those calls
+# instead of us (docs/genai-stack.md). Not span attributes.
+SDK_OPENAI_CHAT = "openai.chat.completions"
+SDK_OPENAI_RESPONSES = "openai.responses"
+SDK_OPENAI_EMBEDDINGS = "openai.embeddings"
+
 # The `react step` span follows the ReAct extension other agent
 # instrumentations already emit, so traces line up across tools.
 REACT_ROUND = "gen_ai.react.round"

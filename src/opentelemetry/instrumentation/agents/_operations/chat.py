@@ -7,12 +7,13 @@ from time import perf_counter
 from typing import Any
 
 from opentelemetry.metrics import Meter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanKind, get_current_span
 
 from .._events import emit_details
-from .._invocations import ChatInvocation
+from .._invocations import ChatInvocation, DeferredChatInvocation
 from .._nesting import AVAILABLE as _NESTING
 from .._nesting import INFERENCE_KEY as _INFERENCE_KEY
+from .._nesting import deferred_to as _deferred_to
 from .._nesting import inference_data, inference_extras, published
 from .._nesting import model_context as _model_context
 from .._safety import error_type as _error_type
@@ -82,7 +83,8 @@ class ChatOperations(HandlerBase):
                    compression: bool = False,
                    request: dict[str, Any] | None = None,
                    server_address: str | None = None, server_port: int | None = None,
-                   tool_definitions: Any = None) -> ChatInvocation | None:
+                   tool_definitions: Any = None,
+                   api: str | None = None) -> ChatInvocation | None:
         """Open a `chat` span.
 
         `compression` marks a call that summarizes the agent's context (it
@@ -90,7 +92,10 @@ class ChatOperations(HandlerBase):
         request's parameters as attributes (see `_request`);
         `tool_definitions` the tools offered to the model, in the
         conventions' shape, recorded only with content capture on (they are
-        opt-in, as content is).
+        opt-in, as content is). `api`: the SDK API the call goes through
+        (`attributes.SDK_*`), where the adapter knows it; while a provider
+        instrumentation that cannot step aside wraps it, the call is that
+        instrumentation's (`_deferred_chat`).
         """
         try:
             if not self.enabled:
@@ -110,6 +115,8 @@ class ChatOperations(HandlerBase):
                 attrs[CHAT_COMPRESSION] = True
                 if frame is not None:
                     parent = frame.context
+            if api is not None and _deferred_to(api):
+                return _deferred_chat(parent, frame, compression)
             provider = _clean(provider)
             if provider:
                 attrs[PROVIDER_NAME] = provider
@@ -281,7 +288,7 @@ class ChatOperations(HandlerBase):
     def _record_chat_metrics(self, inv: ChatInvocation, response_model: str | None,
                              input_tokens: int | None, output_tokens: int | None,
                              err_type: str | None) -> None:
-        if not self.metering:
+        if not self.metering or inv.deferred:
             return
         base = inv.attributes
         attrs = {OPERATION_NAME: OP_CHAT}
@@ -308,6 +315,17 @@ class ChatOperations(HandlerBase):
             self._time_to_first_chunk.record(first - inv.start, attrs, ctx)
             for gap in getattr(inv, "chunk_gaps", None) or ():
                 self._time_per_output_chunk.record(gap, attrs, ctx)
+
+
+def _deferred_chat(parent: Any, frame: Any, compression: bool) -> ChatInvocation:
+    """A model call a provider instrumentation that cannot step aside traces:
+    no span, metric or event of ours (its own are the call's), so that a call
+    is one span and its tokens count once. The SDK call runs under the
+    enclosing span (the round), where the provider's span lands; what the
+    runtime reports still counts toward the agent span and ends the round."""
+    span = NonRecordingSpan(get_current_span(parent).get_span_context())
+    return DeferredChatInvocation(span, _model_context(parent, span), perf_counter(), frame,
+                                  {CHAT_COMPRESSION: True} if compression else {})
 
 
 # The request's attributes that metrics carry (the conventions' metric attributes).

@@ -44,6 +44,16 @@ from ._state import CHAT_KEY, MODEL_CALL_KEY, SUMMARY_KEY, current_run, provider
 _get_value = otel_context.get_value
 _set_value = otel_context.set_value
 
+# Hermes's `api_mode` -> the SDK API its model calls (and its iteration-limit
+# summary call) go through; the Anthropic and Bedrock modes use other SDKs.
+_APIS = {"chat_completions": A.SDK_OPENAI_CHAT, "codex_responses": A.SDK_OPENAI_RESPONSES}
+
+
+def sdk_api(agent: Any) -> str | None:
+    """The SDK API `agent`'s model calls go through (None: not the OpenAI SDK's)."""
+    mode = getattr(agent, "api_mode", None)
+    return _APIS.get(mode) if isinstance(mode, str) else None
+
 # The error.type of a failure Hermes swallowed without letting us see it.
 OTHER_ERROR = "_OTHER"
 
@@ -141,7 +151,8 @@ def _start(handler: TelemetryHandler, agent: Any, api_kwargs: Any,
             provider=provider_name(agent), stream=stream,
             input_messages=inputs, system_instructions=system,
             request=_request.from_kwargs(api_kwargs),
-            server_address=address, server_port=port, tool_definitions=tools)
+            server_address=address, server_port=port, tool_definitions=tools,
+            api=sdk_api(agent))
     except Exception:  # noqa: BLE001
         report("hermes model call start")
         return None
@@ -282,7 +293,8 @@ def max_iterations_wrapper(handler: TelemetryHandler) -> Wrapper:
             inv = handler.start_chat(request_model=getattr(instance, "model", None),
                                      provider=provider_name(instance), stream=False,
                                      input_messages=inputs, system_instructions=system,
-                                     server_address=address, server_port=port)
+                                     server_address=address, server_port=port,
+                                     api=sdk_api(instance))
         except Exception:  # noqa: BLE001
             report("hermes summary call start")
         if inv is None:

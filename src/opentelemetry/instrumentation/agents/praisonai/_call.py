@@ -102,13 +102,16 @@ def next_round(handler: TelemetryHandler, tools: Any) -> Turn | None:
 def start_call(handler: TelemetryHandler, turn: Turn | None, watch: bool, *,
                model: str | None, provider: str | None, stream: bool,
                messages: tuple[Any, Any], request: dict[str, Any] | None,
-               server: tuple[str | None, int | None], tools: Any) -> Call | None:
+               server: tuple[str | None, int | None], tools: Any,
+               api: str | None = None) -> Call | None:
     """The chat span of one model call; `messages` are its (inputs, system
-    instructions), read only under content capture."""
+    instructions), read only under content capture; `api` the SDK API it
+    goes through, where known."""
     inputs, system = messages
     inv = handler.start_chat(
         request_model=model, provider=provider, stream=stream, input_messages=inputs,
         system_instructions=system, request=_request.from_kwargs(request),
         server_address=server[0], server_port=server[1],
-        tool_definitions=M.tool_definitions(tools) if handler.capture_content else None)
+        tool_definitions=M.tool_definitions(tools) if handler.capture_content else None,
+        api=api)
     return Call(handler, inv, turn, watch) if inv is not None else None

@@ -34,6 +34,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from .. import _request
+from .. import attributes as A
 from .._context import get_current as _get_current
 from .._handler import TelemetryHandler
 from .._patching import Patcher
@@ -59,7 +60,8 @@ def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) 
 
 def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
            watch: bool = False, *, request: dict[str, Any] | None = None,
-           base_url: Any = None, tools: Any = None) -> Call | None:
+           base_url: Any = None, tools: Any = None,
+           api: str | None = A.SDK_OPENAI_CHAT) -> Call | None:
     if not handler.enabled:
         return None
     try:
@@ -69,7 +71,7 @@ def _start(handler: TelemetryHandler, messages: Any, model: Any, stream: bool,
             provider=_PROVIDER, stream=stream,
             messages=_messages.request(messages) if handler.capture_content else NO_MESSAGES,
             request=request, server=_request.server(base_url or _DEFAULT_BASE_URL),
-            tools=tools)
+            tools=tools, api=api)
     except Exception:  # noqa: BLE001
         report("praisonai model call start")
         return None
@@ -88,6 +90,17 @@ async def _traced_async(call: Call | None, wrapped, args, kwargs):
 
 
 # -- OpenAIClient -------------------------------------------------------------
+
+def _client_api(client: Any, model: Any, stream: bool) -> str:
+    """The SDK API an OpenAIClient call goes through: without a base URL it
+    sends the models `_use_responses_api` accepts to the Responses API (whole
+    calls from `(a)create_completion`, every call of the stream processors)."""
+    if stream or getattr(client, "base_url", None):
+        return A.SDK_OPENAI_CHAT
+    try:
+        return A.SDK_OPENAI_RESPONSES if client._use_responses_api(model) else A.SDK_OPENAI_CHAT
+    except Exception:  # noqa: BLE001 - another PraisonAI release
+        return A.SDK_OPENAI_CHAT
 
 def _sent(args: tuple, kwargs: dict, temperature_index: int) -> dict[str, Any]:
     """The request parameters an OpenAIClient method passes on to the SDK: its
@@ -112,12 +125,13 @@ def _client_wrapper(start, is_async: bool):
 def completion_wrapper(handler: TelemetryHandler, is_async: bool):
     """`(a)create_completion(messages, model, temperature, stream, tools, ...)`."""
     def start(instance, args, kwargs):
-        return _start(handler, _arg(args, kwargs, 0, "messages"),
-                      _arg(args, kwargs, 1, "model", _DEFAULT_MODEL),
-                      bool(_arg(args, kwargs, 3, "stream", False)),
+        model = _arg(args, kwargs, 1, "model", _DEFAULT_MODEL)
+        stream = bool(_arg(args, kwargs, 3, "stream", False))
+        return _start(handler, _arg(args, kwargs, 0, "messages"), model, stream,
                       request=_sent(args, kwargs, 2),
                       base_url=getattr(instance, "base_url", None),
-                      tools=_arg(args, kwargs, 4, "tools"))
+                      tools=_arg(args, kwargs, 4, "tools"),
+                      api=_client_api(instance, model, stream))
 
     return _client_wrapper(start, is_async)
 
@@ -126,11 +140,12 @@ def stream_processor_wrapper(handler: TelemetryHandler, is_async: bool):
     """`process_stream_response(_async)(messages, model, temperature, tools, ...)`:
     always streamed."""
     def start(instance, args, kwargs):
-        return _start(handler, _arg(args, kwargs, 0, "messages"),
-                      _arg(args, kwargs, 1, "model", _DEFAULT_MODEL), True, watch=True,
+        model = _arg(args, kwargs, 1, "model", _DEFAULT_MODEL)
+        return _start(handler, _arg(args, kwargs, 0, "messages"), model, True, watch=True,
                       request=_sent(args, kwargs, 2),
                       base_url=getattr(instance, "base_url", None),
-                      tools=_arg(args, kwargs, 3, "tools"))
+                      tools=_arg(args, kwargs, 3, "tools"),
+                      api=_client_api(instance, model, False))
 
     return _client_wrapper(start, is_async)
 

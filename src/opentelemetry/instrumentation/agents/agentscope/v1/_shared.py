@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from ... import attributes as A
 from ..._safety import report
 from ..common.providers import ProviderNames
 
@@ -41,6 +42,11 @@ provider_name = ProviderNames({
     "_dashscope_model": "dashscope",
     "_gemini_model": "gcp.gemini",
     "_ollama_model": "ollama",
+})
+# The models that call the OpenAI SDK -> the SDK API they call.
+sdk_api = ProviderNames({
+    "_openai_model": A.SDK_OPENAI_CHAT,
+    "_openai_response_model": A.SDK_OPENAI_RESPONSES,
 })
 
 

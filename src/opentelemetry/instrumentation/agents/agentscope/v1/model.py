@@ -30,7 +30,7 @@ from ..._safety import report
 from ..._streams import trace_async_stream
 from . import compression
 from . import messages as _messages
-from ._shared import Types, provider_name, watch_stream
+from ._shared import Types, provider_name, sdk_api, watch_stream
 
 # The model whose call we are tracing in this task: a subclass's `__call__`
 # calling `super().__call__()` (both wrapped) makes one chat span, not two.
@@ -198,6 +198,7 @@ async def _traced_model_call(handler: TelemetryHandler, types: Types, model: Any
             compression=compression.compressing(),
             request=_model_request(model, args, kwargs),
             server_address=address, server_port=port, tool_definitions=tools,
+            api=sdk_api(model),
         )
     except Exception:  # noqa: BLE001
         report("agentscope model call start")

@@ -7,6 +7,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from ... import attributes as A
 from ..._safety import report
 from ..common.providers import ProviderNames
 
@@ -49,6 +50,17 @@ provider_name = ProviderNames({
     "_xai": "x_ai",
     "_volcengine": "volcengine",
     "_minimax": "minimax",
+})
+# The models that call the OpenAI SDK -> the SDK API they call (AgentScope's
+# DashScope, DeepSeek, Moonshot and Volcengine classes use its chat
+# completions against their own endpoints).
+sdk_api = ProviderNames({
+    "_openai_chat": A.SDK_OPENAI_CHAT,
+    "_dashscope": A.SDK_OPENAI_CHAT,
+    "_deepseek": A.SDK_OPENAI_CHAT,
+    "_moonshot": A.SDK_OPENAI_CHAT,
+    "_volcengine": A.SDK_OPENAI_CHAT,
+    "_openai_response": A.SDK_OPENAI_RESPONSES,
 })
 
 

@@ -27,7 +27,7 @@ from ..._invocations import current_frame
 from ..._patching import Patcher
 from ..._safety import report
 from . import messages as _messages
-from ._shared import provider_name, read_field
+from ._shared import provider_name, read_field, sdk_api
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
@@ -92,7 +92,7 @@ def _structured_wrapper(handler: TelemetryHandler):
             inv = handler.start_chat(
                 request_model=getattr(instance, "model", None), provider=provider_name(instance),
                 stream=getattr(instance, "stream", None), input_messages=inputs,
-                system_instructions=system, compression=compressing)
+                system_instructions=system, compression=compressing, api=sdk_api(instance))
         except Exception:  # noqa: BLE001
             report("agentscope structured output start")
         if inv is None:

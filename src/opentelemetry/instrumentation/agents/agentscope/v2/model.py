@@ -23,7 +23,7 @@ from ..._safety import report
 from ..._streams import trace_async_stream
 from . import messages as _messages
 from . import native
-from ._shared import Types, provider_name, watch_stream
+from ._shared import Types, provider_name, sdk_api, watch_stream
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
@@ -153,6 +153,7 @@ def _model_wrapper(handler: TelemetryHandler, types: Types):
                 request=None if tuple(map(parameters.get, _PARAMETER_NAMES)) == _UNSET
                 else _parameters(parameters),
                 server_address=address, server_port=port, tool_definitions=tools,
+                api=sdk_api(instance),
             )
         except Exception:  # noqa: BLE001
             report("agentscope model call start")
