@@ -15,7 +15,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry import trace
 from opentelemetry.instrumentation.agents import _nesting
 
-from .contract import Owner, current
+from .contract import Owner, TelemetryHandler, current
 
 API = "test.sdk.create"
 TOKENS = "gen_ai.client.token.usage"
@@ -41,6 +41,9 @@ def stubborn(monkeypatch):
     monkeypatch.setitem(sys.modules, module.__name__, module)
     monkeypatch.setitem(_nesting._NON_COOPERATING, API,
                         ((module.__name__, "StubbornInstrumentor"),))
+    # The chat operation looks only while the (one) known module is imported.
+    monkeypatch.setattr(sys.modules[TelemetryHandler.start_chat.__module__], "_DEFER_MODULE",
+                        module.__name__)
     instrumentor = StubbornInstrumentor()
     yield instrumentor
     if instrumentor.is_instrumented_by_opentelemetry:

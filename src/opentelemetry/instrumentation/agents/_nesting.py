@@ -198,6 +198,9 @@ def published(data: Any) -> dict[str, Any] | None:
 # suppression keys and run only on util-genai releases without the nesting
 # data. The SDK APIs each wraps -> (its module, its instrumentor class).
 _OPENAI_V2 = ("opentelemetry.instrumentation.openai_v2", "OpenAIInstrumentor")
+# The one such module today: callers test `NON_COOPERATING_MODULE in sys.modules`
+# first, so that a model call pays one dict lookup while it was never imported.
+NON_COOPERATING_MODULE = _OPENAI_V2[0]
 _NON_COOPERATING: dict[str, tuple[tuple[str, str], ...]] = {
     A.SDK_OPENAI_CHAT: (_OPENAI_V2,),
     A.SDK_OPENAI_EMBEDDINGS: (_OPENAI_V2,),

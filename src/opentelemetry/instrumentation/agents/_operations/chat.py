@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from sys import modules as _modules
 from time import perf_counter
 from typing import Any
 
@@ -13,6 +14,7 @@ from .._events import emit_details
 from .._invocations import ChatInvocation, DeferredChatInvocation
 from .._nesting import AVAILABLE as _NESTING
 from .._nesting import INFERENCE_KEY as _INFERENCE_KEY
+from .._nesting import NON_COOPERATING_MODULE as _DEFER_MODULE
 from .._nesting import deferred_to as _deferred_to
 from .._nesting import inference_data, inference_extras, published
 from .._nesting import model_context as _model_context
@@ -115,7 +117,7 @@ class ChatOperations(HandlerBase):
                 attrs[CHAT_COMPRESSION] = True
                 if frame is not None:
                     parent = frame.context
-            if api is not None and _deferred_to(api):
+            if _DEFER_MODULE in _modules and api is not None and _deferred_to(api):
                 return _deferred_chat(parent, frame, compression)
             provider = _clean(provider)
             if provider:
