@@ -1,11 +1,13 @@
 """A PraisonAI agent (or a team of two) served with `launch()` (FastAPI, uvicorn).
 
-    python praisonai_served.py agent|team[-plain] PORT
+    python praisonai_served.py agent|team|teams[-plain] PORT
 
 Instrumented with `AgentsInstrumentor`, exporting to the collector its
 caller names (``OTLP_TRACES_URL``); the model is the caller's scripted
 OpenAI-compatible server (``OPENAI_BASE_URL``). The agent answers on
-``POST /ask``, the team on ``POST /team``. ``-plain``: FastAPI's own
+``POST /ask``, the team on ``POST /team``; ``teams``: two teams launched on
+the same port from two threads at once (PraisonAI's thread-safety guide),
+``research`` on ``POST /research`` and ``support`` on ``POST /support``. ``-plain``: FastAPI's own
 telemetry (FastAPI 0.16x traces requests natively when an SDK is set) is
 switched off, as with an older FastAPI, so only our continuation is at work.
 """
@@ -51,16 +53,38 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
-helper = Agent(name="helper", instructions="You help.", tools=[get_weather],
-               model="gpt-4o-mini", retry=False)
-if mode == "agent":
-    helper.launch(path="/ask", port=port, host="127.0.0.1")
+def launch_teams_concurrently() -> None:
+    research = AgentTeam(name="research", agents=[
+        Agent(name="researcher", instructions="You research.", tools=[get_weather],
+              model="gpt-4o-mini", retry=False),
+        Agent(name="reporter", instructions="You report.", model="gpt-4o-mini", retry=False)])
+    support = AgentTeam(name="support", agents=[
+        Agent(name="triager", instructions="You triage.", model="gpt-4o-mini", retry=False),
+        Agent(name="resolver", instructions="You resolve.", model="gpt-4o-mini", retry=False)])
+    together = threading.Barrier(2, timeout=30)
+
+    def serve(team: AgentTeam, path: str) -> None:
+        together.wait()
+        team.launch(path=path, port=port, host="127.0.0.1")
+
+    for team, path in ((research, "/research"), (support, "/support")):
+        threading.Thread(target=serve, args=(team, path), daemon=True).start()
+
+
+if mode == "teams":
+    launch_teams_concurrently()
 else:
-    writer = Agent(name="writer", instructions="You write.", model="gpt-4o-mini", retry=False)
-    team = AgentTeam(agents=[helper, writer], tasks=[
-        Task(description="Find the weather.", agent=helper),
-        Task(description="Write it up.", agent=writer)])
-    team.launch(path="/team", port=port, host="127.0.0.1")
+    helper = Agent(name="helper", instructions="You help.", tools=[get_weather],
+                   model="gpt-4o-mini", retry=False)
+    if mode == "agent":
+        helper.launch(path="/ask", port=port, host="127.0.0.1")
+    else:
+        writer = Agent(name="writer", instructions="You write.", model="gpt-4o-mini",
+                       retry=False)
+        team = AgentTeam(agents=[helper, writer], tasks=[
+            Task(description="Find the weather.", agent=helper),
+            Task(description="Write it up.", agent=writer)])
+        team.launch(path="/team", port=port, host="127.0.0.1")
 
 # `launch()` blocks only when it guesses it is the script's last call; do not
 # depend on the guess.

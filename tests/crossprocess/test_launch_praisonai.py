@@ -166,21 +166,24 @@ def test_served_team_continues_the_callers_trace(host_provider, receiver, model,
     assert answer["final_response"] == "Report: sunny."
     caller, trace = _trace_of(spans, "ask team")
     # The team's HTTP endpoint runs each member's chat in turn (not the
-    # team's `start`, so there is no workflow span).
-    assert_tree(trace, """
+    # team's `start`); the workflow span of the request names the team (its
+    # members, as PraisonAI labels an unnamed team).
+    tree = assert_tree(trace, """
         ask team
-          invoke_agent helper
-            react step
-              chat gpt-4o-mini
-              execute_tool get_weather
-            react step
-              chat gpt-4o-mini
-          invoke_agent writer
-            react step
-              chat gpt-4o-mini
+          invoke_workflow helper + writer {gen_ai.workflow.name=helper + writer}
+            invoke_agent helper
+              react step
+                chat gpt-4o-mini
+                execute_tool get_weather
+              react step
+                chat gpt-4o-mini
+            invoke_agent writer
+              react step
+                chat gpt-4o-mini
     """, ordered=True)
-    members = [s for s in trace if s.name.startswith("invoke_agent ")]
-    assert {s.parent.span_id for s in members} == {caller.context.span_id}
+    workflow = tree.children[0].span
+    assert workflow.parent.span_id == caller.context.span_id
+    assert workflow.attributes["agents.workflow.members"] == ("helper", "writer")
     detector.assert_all_ended()
 
 
@@ -198,3 +201,125 @@ def test_request_without_trace_context_starts_a_trace(host_provider, receiver, m
           react step
             chat gpt-4o-mini
     """)
+
+
+TEAMS_SCRIPT = {
+    # research: the researcher (a tool round, then an answer naming the
+    # reporter's conversation), then the reporter; support likewise, no tool.
+    "r1": [tool_calls([ToolCall("get_weather", {"city": "Lima"})]), text("Found. [conv:r2]")],
+    "r2": [text("Research report.")],
+    "s1": [text("Ticket triaged. [conv:s2]")],
+    "s2": [text("Ticket resolved.")],
+}
+
+
+def _teams_model(first_calls: threading.Barrier) -> ScriptedOpenAIServer:
+    """The teams' model: each team's first model call is answered only once the
+    other team's is in flight too, so the two requests are served at once."""
+    from opentelemetry.instrumentation.agents.testing.openai_server import turn_index
+
+    def respond(conversation, request):
+        turn = turn_index(request, since_last_user=True)
+        if conversation in ("r1", "s1") and turn == 0:
+            first_calls.wait()
+        return TEAMS_SCRIPT[conversation][turn]
+
+    return ScriptedOpenAIServer(respond, marker="last").start()
+
+
+def _wait_for_routes(port: int, paths: set[str]) -> None:
+    """The server listens once the first launch started it; the other team's
+    route may come a moment later."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listed = set(httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["endpoints"])
+        if paths <= listed:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"routes {paths} not registered on port {port}")
+
+
+RESEARCH_TREE = """
+ask research
+  POST /research {{http.route=/research}}
+    invoke_workflow research {{gen_ai.workflow.name=research}}
+      fastapi.dependencies
+      fastapi.endpoint
+        invoke_agent researcher
+          react step
+            chat gpt-4o-mini
+            execute_tool get_weather
+          react step
+            chat gpt-4o-mini
+        invoke_agent reporter
+          react step
+            chat gpt-4o-mini
+      fastapi.serialization
+"""
+
+SUPPORT_TREE = """
+ask support
+  POST /support {{http.route=/support}}
+    invoke_workflow support {{gen_ai.workflow.name=support}}
+      fastapi.dependencies
+      fastapi.endpoint
+        invoke_agent triager
+          react step
+            chat gpt-4o-mini
+        invoke_agent resolver
+          react step
+            chat gpt-4o-mini
+      fastapi.serialization
+"""
+
+
+def test_two_teams_on_one_port_called_concurrently(host_provider, receiver, detector):
+    """PraisonAI's thread-safety guide: two teams launched on one port from two
+    threads at once, each on its own path, called at once. Each request's trace
+    is the caller's, with the server span FastAPI opens for it, a workflow span
+    naming the team the path belongs to, and only that team's agents."""
+    first_calls = threading.Barrier(2, timeout=30)
+    model = _teams_model(first_calls)
+    try:
+        with _served("teams", receiver, model) as (port, _process):
+            _wait_for_routes(port, {"/research", "/support"})
+            answers: dict[str, dict] = {}
+
+            def call(team: str, conversation: str) -> None:
+                answers[team] = _ask(host_provider, f"http://127.0.0.1:{port}/{team}",
+                                     f"Help. [conv:{conversation}]", f"ask {team}")
+
+            threads = [threading.Thread(target=call, args=args)
+                       for args in (("research", "r1"), ("support", "s1"))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            spans = receiver.wait_for(lambda got: all(
+                any(s.name == name for s in got) for name in (
+                    "ask research", "ask support", "POST /research", "POST /support",
+                    "invoke_workflow research", "invoke_workflow support"))
+                and sum(s.name.startswith("invoke_agent ") for s in got) == 4)
+    finally:
+        model.stop()
+
+    assert first_calls.n_waiting == 0 and not first_calls.broken
+    assert answers["research"]["final_response"] == "Research report."
+    assert answers["support"]["final_response"] == "Ticket resolved."
+    members = {"research": ("researcher", "reporter"), "support": ("triager", "resolver")}
+    for team, expected in (("research", RESEARCH_TREE), ("support", SUPPORT_TREE)):
+        caller, trace = _trace_of(spans, f"ask {team}")
+        tree = assert_tree(trace, expected.format(), ordered=True)
+        server = tree.children[0].span
+        assert server.kind == SpanKind.SERVER
+        assert server.parent.span_id == caller.context.span_id
+        workflow = tree.children[0].children[0].span
+        assert workflow.attributes["agents.workflow.type"] == "AgentTeam"
+        assert workflow.attributes["agents.runtime"] == "praisonai"
+        assert workflow.attributes["agents.workflow.members"] == members[team]
+        assert workflow.resource.attributes["service.name"] == "praisonai-served"
+    traces = {s.context.trace_id for s in spans if s.name.startswith(("ask ", "invoke_"))}
+    assert len(traces) == 2
+    detector.assert_all_ended()

@@ -17,14 +17,18 @@ incoming ``traceparent`` and the agent's spans:
   OpenTelemetry context into each call (only that context, not other
   context variables).
 
-No span of our own is added: the agent's ``invoke_agent`` span is a child
-of the caller's span (or of the FastAPI server span when that
-instrumentation is active).
+A single agent's request adds no span of our own: its ``invoke_agent``
+span is a child of the caller's span (or of the FastAPI server span when
+that instrumentation, or FastAPI's own telemetry, is active). A request to
+a team's endpoint runs in an ``invoke_workflow {team}`` span opened by the
+same middleware, so that several teams served on one port, each on its own
+path, name the team each request ran (see `_served_teams`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
@@ -37,6 +41,17 @@ from .._handler import TelemetryHandler
 from .._patching import Patcher
 from .._propagation import extract
 from .._safety import report
+from ._served_teams import (
+    Routes,
+    route_reserved,
+    routes_of,
+    serve_team_run,
+    team_for,
+    team_launch_wrapper,
+    using_app,
+)
+
+_MIDDLEWARE_LOCK = threading.Lock()
 
 
 class ContextCarryingExecutor(ThreadPoolExecutor):
@@ -82,15 +97,16 @@ def _headers(scope: dict) -> dict[str, str]:
 
 
 class ContinueTraceMiddleware:
-    """ASGI middleware: handle each HTTP request in the W3C context its headers carry."""
+    """ASGI middleware: handle each HTTP request in the W3C context its headers carry,
+    and a request to a team's endpoint in a workflow span for that team."""
 
-    def __init__(self, app: Any, handler: TelemetryHandler) -> None:
+    def __init__(self, app: Any, handler: TelemetryHandler, routes: Routes | None = None) -> None:
         self.app = app
         self._handler = handler
+        self._routes: Routes = routes if routes is not None else {}
         self._prepared: Any = None  # the serving loop, once its executor carries context
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        kind = scope.get("type") if isinstance(scope, dict) else None
+    def _prepare_loop(self) -> None:
         try:
             # At the lifespan's start, or at the first request when uvicorn
             # runs without a lifespan.
@@ -100,33 +116,55 @@ class ContinueTraceMiddleware:
                 _carry_context_into_executor(loop)
         except Exception:  # noqa: BLE001
             report("preparing PraisonAI's serving loop")
-        parent = None
-        if kind == "http" and self._handler.enabled:
-            try:
-                # A server span already current (FastAPI's instrumentation)
-                # has continued these headers itself.
-                current = _span_of(_get_current())
-                if current is None or not current.get_span_context().is_valid:
-                    parent = extract(_headers(scope))
-            except Exception:  # noqa: BLE001
-                report("reading the trace headers of a PraisonAI served request")
-        if parent is None:
-            return await self.app(scope, receive, send)
-        token = otel_context.attach(parent)
+
+    def _parent_and_team(self, scope: dict) -> tuple[Any, Any]:
+        parent = team = None
         try:
+            # A server span already current (FastAPI's instrumentation or its
+            # own telemetry) has continued these headers itself.
+            current = _span_of(_get_current())
+            if current is None or not current.get_span_context().is_valid:
+                parent = extract(_headers(scope))
+        except Exception:  # noqa: BLE001
+            report("reading the trace headers of a PraisonAI served request")
+        try:
+            team = team_for(self._routes, scope)
+        except Exception:  # noqa: BLE001
+            report("finding the team of a PraisonAI served request")
+        return parent, team
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        self._prepare_loop()
+        if not (isinstance(scope, dict) and scope.get("type") == "http"
+                and self._handler.enabled):
             return await self.app(scope, receive, send)
+        parent, team = self._parent_and_team(scope)
+        if parent is None and team is None:
+            return await self.app(scope, receive, send)
+        token = otel_context.attach(parent) if parent is not None else None
+        try:
+            if team is None:
+                return await self.app(scope, receive, send)
+            return await serve_team_run(self._handler, team, self.app, scope, receive, send)
         finally:
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
 
 
 def _get_or_create_app_wrapper(handler: TelemetryHandler):
     def wrapper(wrapped, instance, args, kwargs):
         result = wrapped(*args, **kwargs)
         try:
-            app, is_new = result
-            if is_new and not getattr(app.state, "_otel_agents_continue_trace", False):
-                app.add_middleware(ContinueTraceMiddleware, handler=handler)
-                app.state._otel_agents_continue_trace = True
+            app, _is_new = result
+            routes = routes_of(app)
+            using_app(routes)
+            # Whichever launch of the port gets here first adds it, not only
+            # the one that made the app: each launch passes here before it
+            # may start the server, and middleware cannot be added after.
+            with _MIDDLEWARE_LOCK:
+                if not getattr(app.state, "_otel_agents_continue_trace", False):
+                    app.add_middleware(ContinueTraceMiddleware, handler=handler, routes=routes)
+                    app.state._otel_agents_continue_trace = True
         except Exception:  # noqa: BLE001
             report("adding trace continuation to PraisonAI's launch app")
         return result
@@ -134,9 +172,23 @@ def _get_or_create_app_wrapper(handler: TelemetryHandler):
     return wrapper
 
 
+def _reserve_route_wrapper(wrapped, instance, args, kwargs):
+    result = wrapped(*args, **kwargs)
+    try:
+        route_reserved(result[0])
+    except Exception:  # noqa: BLE001
+        report("noting the team of a PraisonAI launch route")
+    return result
+
+
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
     def registry(module: ModuleType) -> None:
         patcher.wrap(module, "_AgentServerRegistry.get_or_create_app",
                      _get_or_create_app_wrapper(handler))
+        patcher.wrap(module, "_AgentServerRegistry.reserve_route", _reserve_route_wrapper)
+
+    def teams(module: ModuleType) -> None:
+        patcher.wrap(module, "AgentTeam.launch", team_launch_wrapper)
 
     patcher.on_import("praisonaiagents.agent.server_registry", registry)
+    patcher.on_import("praisonaiagents.agents.agents", teams)
