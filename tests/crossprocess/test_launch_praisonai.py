@@ -12,6 +12,7 @@ configured) they nest under FastAPI's server and endpoint spans instead.
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
     ToolCall,
     text,
     tool_calls,
+    turn_index,
 )
 
 from .support import HERE, http_server
@@ -216,8 +218,6 @@ TEAMS_SCRIPT = {
 def _teams_model(first_calls: threading.Barrier) -> ScriptedOpenAIServer:
     """The teams' model: each team's first model call is answered only once the
     other team's is in flight too, so the two requests are served at once."""
-    from opentelemetry.instrumentation.agents.testing.openai_server import turn_index
-
     def respond(conversation, request):
         turn = turn_index(request, since_last_user=True)
         if conversation in ("r1", "s1") and turn == 0:
@@ -230,8 +230,6 @@ def _teams_model(first_calls: threading.Barrier) -> ScriptedOpenAIServer:
 def _wait_for_routes(port: int, paths: set[str]) -> None:
     """The server listens once the first launch started it; the other team's
     route may come a moment later."""
-    import time
-
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         listed = set(httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["endpoints"])
@@ -241,51 +239,50 @@ def _wait_for_routes(port: int, paths: set[str]) -> None:
     raise TimeoutError(f"routes {paths} not registered on port {port}")
 
 
-RESEARCH_TREE = """
-ask research
-  POST /research {{http.route=/research}}
-    invoke_workflow research {{gen_ai.workflow.name=research}}
-      fastapi.dependencies
-      fastapi.endpoint
-        invoke_agent researcher
-          react step
-            chat gpt-4o-mini
-            execute_tool get_weather
-          react step
-            chat gpt-4o-mini
-        invoke_agent reporter
-          react step
-            chat gpt-4o-mini
-      fastapi.serialization
-"""
-
-SUPPORT_TREE = """
-ask support
-  POST /support {{http.route=/support}}
-    invoke_workflow support {{gen_ai.workflow.name=support}}
-      fastapi.dependencies
-      fastapi.endpoint
-        invoke_agent triager
-          react step
-            chat gpt-4o-mini
-        invoke_agent resolver
-          react step
-            chat gpt-4o-mini
-      fastapi.serialization
-"""
+# Each member's run, as it appears under its team's workflow.
+MEMBER_TREES = {
+    "researcher": """
+invoke_agent researcher
+  react step
+    chat gpt-4o-mini
+    execute_tool get_weather
+  react step
+    chat gpt-4o-mini
+""",
+    **{member: f"""
+invoke_agent {member}
+  react step
+    chat gpt-4o-mini
+""" for member in ("reporter", "triager", "resolver")},
+}
 
 
-def test_two_teams_on_one_port_called_concurrently(host_provider, receiver, detector):
-    """PraisonAI's thread-safety guide: two teams launched on one port from two
-    threads at once, each on its own path, called at once. Each request's trace
-    is the caller's, with the server span FastAPI opens for it, a workflow span
-    naming the team the path belongs to, and only that team's agents."""
+def _team_tree(team: str, members: tuple[str, ...], fastapi_telemetry: bool) -> str:
+    """The expected trace of one call to `team`: the caller's span, FastAPI's
+    request spans when its telemetry is on, the team's workflow, its agents."""
+    agents = "".join(MEMBER_TREES[member].lstrip("\n") for member in members)
+    workflow = f"invoke_workflow {team} {{gen_ai.workflow.name={team}}}\n"
+    if not fastapi_telemetry:
+        return f"ask {team}\n" + _indent(workflow + _indent(agents))
+    body = "fastapi.dependencies\nfastapi.endpoint\n" + _indent(agents) + "fastapi.serialization\n"
+    return f"ask {team}\n" + _indent(f"POST /{team}\n" + _indent(workflow + _indent(body)))
+
+
+def _indent(lines: str) -> str:
+    return "".join(f"  {line}\n" for line in lines.splitlines())
+
+
+MEMBERS = {"research": ("researcher", "reporter"), "support": ("triager", "resolver")}
+
+
+def _call_two_teams(host_provider, receiver, mode: str) -> tuple[dict, list]:
+    """Serve both teams (`mode`), call them at once, return the answers and spans."""
     first_calls = threading.Barrier(2, timeout=30)
     model = _teams_model(first_calls)
+    answers: dict[str, dict] = {}
     try:
-        with _served("teams", receiver, model) as (port, _process):
+        with _served(mode, receiver, model) as (port, _process):
             _wait_for_routes(port, {"/research", "/support"})
-            answers: dict[str, dict] = {}
 
             def call(team: str, conversation: str) -> None:
                 answers[team] = _ask(host_provider, f"http://127.0.0.1:{port}/{team}",
@@ -299,27 +296,55 @@ def test_two_teams_on_one_port_called_concurrently(host_provider, receiver, dete
                 thread.join(timeout=60)
             spans = receiver.wait_for(lambda got: all(
                 any(s.name == name for s in got) for name in (
-                    "ask research", "ask support", "POST /research", "POST /support",
+                    "ask research", "ask support",
                     "invoke_workflow research", "invoke_workflow support"))
                 and sum(s.name.startswith("invoke_agent ") for s in got) == 4)
     finally:
         model.stop()
+    # Neither team's first model call was answered before the other's came.
+    assert not first_calls.broken
+    return answers, spans
 
-    assert first_calls.n_waiting == 0 and not first_calls.broken
+
+def _check_team_traces(answers: dict, spans: list, fastapi_telemetry: bool) -> None:
     assert answers["research"]["final_response"] == "Research report."
     assert answers["support"]["final_response"] == "Ticket resolved."
-    members = {"research": ("researcher", "reporter"), "support": ("triager", "resolver")}
-    for team, expected in (("research", RESEARCH_TREE), ("support", SUPPORT_TREE)):
+    for team, members in MEMBERS.items():
         caller, trace = _trace_of(spans, f"ask {team}")
-        tree = assert_tree(trace, expected.format(), ordered=True)
-        server = tree.children[0].span
-        assert server.kind == SpanKind.SERVER
-        assert server.parent.span_id == caller.context.span_id
-        workflow = tree.children[0].children[0].span
+        tree = assert_tree(trace, _team_tree(team, members, fastapi_telemetry), ordered=True)
+        under_caller = tree.children[0]
+        if fastapi_telemetry:
+            assert under_caller.span.kind == SpanKind.SERVER
+            assert under_caller.span.attributes["http.route"] == f"/{team}"
+            assert under_caller.span.parent.span_id == caller.context.span_id
+            workflow = under_caller.children[0].span
+        else:
+            workflow = under_caller.span
+            assert workflow.parent.span_id == caller.context.span_id
         assert workflow.attributes["agents.workflow.type"] == "AgentTeam"
         assert workflow.attributes["agents.runtime"] == "praisonai"
-        assert workflow.attributes["agents.workflow.members"] == members[team]
+        assert workflow.attributes["agents.workflow.members"] == members
         assert workflow.resource.attributes["service.name"] == "praisonai-served"
-    traces = {s.context.trace_id for s in spans if s.name.startswith(("ask ", "invoke_"))}
-    assert len(traces) == 2
+    # Two callers, two traces: nothing of one team's run is in the other's.
+    runs = [s for s in spans if s.name.startswith(("ask ", "invoke_"))]
+    assert len({s.context.trace_id for s in runs}) == 2
+
+
+def test_two_teams_on_one_port_called_concurrently(host_provider, receiver, detector):
+    """PraisonAI's thread-safety guide: two teams launched on one port from two
+    threads at once, each on its own path, called at once. Each request's trace
+    is the caller's, with a workflow span naming the team the path belongs to
+    and only that team's agents under it."""
+    answers, spans = _call_two_teams(host_provider, receiver, "teams-plain")
+    _check_team_traces(answers, spans, fastapi_telemetry=False)
+    detector.assert_all_ended()
+
+
+def test_with_fastapi_telemetry_two_teams_on_one_port_each_request_names_its_team(
+        host_provider, receiver, detector):
+    """The same with FastAPI's own request telemetry (FastAPI 0.16x, an SDK set):
+    one server span per request, continuing the caller's headers, and the
+    team's workflow span under it."""
+    answers, spans = _call_two_teams(host_provider, receiver, "teams")
+    _check_team_traces(answers, spans, fastapi_telemetry=True)
     detector.assert_all_ended()
