@@ -20,9 +20,10 @@ from telemetry import export_from_environment
 
 from opentelemetry.instrumentation.agents import AgentsInstrumentor
 
-# a2a-sdk's own spans (one per internal method) would nest under the
-# continued context too; off here so the tree shows the agents.
-os.environ["OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"] = "false"
+# a2a-sdk's own spans (one per internal method) nest under the continued
+# context too; off by default here so the tree shows the agents (a test
+# switches them on to check that none of them starts a trace of its own).
+os.environ.setdefault("OTEL_INSTRUMENTATION_A2A_SDK_ENABLED", "false")
 export_from_environment("a2a-forecaster")
 AgentsInstrumentor().instrument()
 

@@ -105,3 +105,75 @@ async def test_remote_agent_timing_out(instrumented, receiver, detector):
     assert "Timeout" in client_span.attributes["error.type"], raised.value
     assert len({s.context.trace_id for s in spans}) == 1
     detector.assert_all_ended()
+
+
+# The spans every streamed request gives, whatever a2a-sdk's event queue did
+# in between (its enqueue/dequeue/deliver spans vary in number with timing).
+STREAMED_SKELETON = """\
+invoke_agent forecaster
+  JsonRpcDispatcher.handle_requests
+    JsonRpcDispatcher._process_streaming_request
+      DefaultRequestHandlerV2.on_message_send_stream
+      invoke_agent forecaster
+        react step
+          chat scripted-model"""
+_SKELETON_NAMES = {"invoke_agent forecaster", "react step", "chat scripted-model",
+                   "JsonRpcDispatcher.handle_requests",
+                   "JsonRpcDispatcher._process_streaming_request",
+                   "DefaultRequestHandlerV2.on_message_send_stream"}
+
+
+def _short(span) -> str:
+    # a2a-sdk names its spans by module path: the class and method are enough.
+    return ".".join(span.name.split(".")[-2:]) if span.name.startswith("a2a.") else span.name
+
+
+def _skeleton(root) -> str:
+    """`root`'s tree cut down to the skeleton's spans (each under its nearest kept ancestor)."""
+    lines: list[str] = []
+
+    def walk(node, depth: int) -> None:
+        kept = _short(node.span) in _SKELETON_NAMES
+        if kept:
+            lines.append("  " * depth + _short(node.span))
+        for child in sorted(node.children, key=lambda c: (_short(c.span), c.span.start_time)):
+            walk(child, depth + 1 if kept else depth)
+
+    walk(root, 0)
+    return "\n".join(lines)
+
+
+async def test_a_streamed_request_keeps_a2a_sdk_spans_in_the_trace(instrumented, receiver,
+                                                                    detector):
+    """a2a-sdk's own spans on in the server: the SSE body runs after the dispatcher
+    returned, and what it runs (the stream's ``EventQueueSource.remove_sink``)
+    stays in the caller's trace instead of starting one of its own."""
+    from opentelemetry.instrumentation.agents.testing import build_trees
+
+    with http_server("a2a_forecaster.py", receiver.traces_url,
+                     env={"OTEL_INSTRUMENTATION_A2A_SDK_ENABLED": "true"}) as (port, _process):
+        async with A2AAgent(agent_card=_card(port)) as remote:
+            reply = await remote.reply(UserMsg(name="user", content="weather tomorrow?"))
+        assert reply.get_text_content() == "Rain tomorrow."
+        # The stream's sink and the queue's own: both removed once the body ended.
+        receiver.wait_for(lambda got: any(_is_remote_call(s) for s in got)
+                          and sum(s.name.endswith(".remove_sink") for s in got) >= 2)
+    spans = receiver.spans  # the server has stopped: everything it ended is here
+
+    served = [s for s in spans if s.resource.attributes.get("service.name") == "a2a-forecaster"]
+    assert any(s.name.endswith(".remove_sink") for s in served)
+    assert len({s.context.trace_id for s in spans}) == 1
+    roots = build_trees(spans)
+    assert len(roots) == 1, [_short(r.span) for r in roots]  # no orphan on the server side
+    root = roots[0]
+    assert _is_remote_call(root.span)
+    assert _skeleton(root) == STREAMED_SKELETON
+    # Every a2a-sdk span of the server is in that one tree, the body's among them.
+    ids = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        ids.add(node.span.context.span_id)
+        stack.extend(node.children)
+    assert {s.context.span_id for s in served} <= ids
+    detector.assert_all_ended()

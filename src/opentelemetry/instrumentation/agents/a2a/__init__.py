@@ -11,7 +11,8 @@ carries the current trace context as W3C headers (``traceparent``,
 ``tracestate``). Server side: a request reaching the SDK's JSON-RPC or REST
 dispatcher is handled in the context those headers carry, so the agent
 executor it starts (and the agent that executor fronts) joins the caller's
-trace. The span of the remote call itself (``invoke_agent {remote}``,
+trace; so does a streamed response's body, which Starlette sends after the
+dispatcher returned. The span of the remote call itself (``invoke_agent {remote}``,
 CLIENT) comes from the runtime's adapter (AgentScope's `A2AAgent`).
 """
 

@@ -12,6 +12,7 @@ from .._context import suppressed as _suppressed
 from .._handler import TelemetryHandler
 from .._propagation import carrier_of, extract
 from .._safety import report
+from .._streams import trace_async_stream
 
 
 def http_args_wrapper(handler: TelemetryHandler):
@@ -61,6 +62,39 @@ async def _within(parent: Any, wrapped, args, kwargs):
     # the context current here.
     token = otel_context.attach(parent)
     try:
-        return await wrapped(*args, **kwargs)
+        response = await wrapped(*args, **kwargs)
     finally:
         otel_context.detach(token)
+    _continue_body(response, parent)
+    return response
+
+
+class _Continued:
+    """The continued context, for each step of a response body (nothing to record)."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def on_item(self, item: Any) -> None:
+        pass
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        pass
+
+
+def _continue_body(response: Any, parent: Any) -> None:
+    """A streamed response's body runs after the dispatcher returned, when Starlette
+    sends it (an SSE stream of a streamed request): each of its steps, its end
+    and its close run in the continued context too, so what runs there (a2a-sdk's
+    own spans, the agent's events) stays in the caller's trace."""
+    body = getattr(response, "body_iterator", None)
+    if body is None:
+        return
+    try:
+        source = body if hasattr(body, "__anext__") else aiter(body)
+        response.body_iterator = trace_async_stream(
+            source, lambda: _Continued(parent), observe_items=False)
+    except Exception:  # noqa: BLE001
+        report("continuing the trace in an A2A response body")
