@@ -45,6 +45,7 @@ class AgentInvocation(_Invocation):
 
     __slots__ = (
         "attributes",
+        "completion",  # the input kept for the completion hook (set only while one is on)
         "extra",
         "finish_reason",
         "first_event_at",
@@ -108,7 +109,9 @@ class StepInvocation(_Invocation):
 
 
 class ChatInvocation(_Invocation):
-    __slots__ = ("agent", "attributes", "chunk_gaps", "event", "first_chunk_at",
+    # `completion`: the request's content kept for the completion hook (set
+    # only while one is on).
+    __slots__ = ("agent", "attributes", "chunk_gaps", "completion", "event", "first_chunk_at",
                  "last_chunk_at")
 
     def __init__(self, span: Span, context: Context, start: float,

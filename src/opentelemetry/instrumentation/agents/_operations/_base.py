@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry import trace
 
 from .. import attributes as A
+from .._completion import load_hook
 from .._content import render as render_content
 from .._content import render_structured
 from .._context import get_current as _get_current
@@ -134,7 +135,12 @@ class HandlerBase:
         # when either wants it (`capture_content`).
         self.span_content = capture_enabled()
         self.event_content = event_content_enabled()
-        self.capture_content = self.span_content or self.event_content
+        # util-genai's completion hook (content to external storage): content
+        # is built for it whatever the capture mode; the mode alone still
+        # decides what goes on spans and events.
+        self.completion_hook = load_hook()
+        self.capture_content = (self.span_content or self.event_content
+                                or self.completion_hook is not None)
         note_capture(self.capture_content)
         self.content_limit = max_length()
         # The production signals derived from what is traced (see `_signals`).

@@ -11,6 +11,7 @@ from opentelemetry.trace import SpanKind
 
 from .. import _signals
 from .. import attributes as A
+from .._completion import complete
 from .._context import context_with as _context_with
 from .._context import get_current as _get_current
 from .._context import set_span_in_context as _set_span_in_context
@@ -84,6 +85,8 @@ class AgentOperations(SignalOperations):
                 self._add_content(span, "agent", A.INPUT_MESSAGES, input_value)
             frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
                                     current_frame(parent_ctx), attrs)
+            if self.completion_hook is not None:
+                frame.completion = input_value
             frame.context = _context_with(parent_ctx, span, FRAME_KEY, _ref(frame))
             if self.signals:
                 self._signals_start(frame)
@@ -149,6 +152,9 @@ class AgentOperations(SignalOperations):
                         attrs[A.OUTPUT_MESSAGES] = text
                 # One call: the SDK takes its span lock once, not per key.
                 span.set_attributes(attrs)
+                if self.completion_hook is not None:
+                    complete(self.completion_hook, span, "agent",
+                             inputs=getattr(frame, "completion", None), outputs=output_value)
             self._end(frame, error, error_type)
             _signals.note_returned(span.get_span_context())
             if self.metering:

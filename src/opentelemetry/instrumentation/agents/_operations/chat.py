@@ -10,6 +10,7 @@ from typing import Any
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import NonRecordingSpan, SpanKind, get_current_span
 
+from .._completion import complete
 from .._events import emit_details
 from .._invocations import ChatInvocation, DeferredChatInvocation
 from .._nesting import AVAILABLE as _NESTING
@@ -150,6 +151,8 @@ class ChatOperations(HandlerBase):
                         text = self._content("chat", key, value)
                         if text is not None:
                             span.set_attribute(key, text)
+            if self.completion_hook is not None:
+                inv.completion = (input_messages, system_instructions, tool_definitions)
             if self._logger is not None:
                 inv.event = {}
                 if self.event_content:
@@ -242,6 +245,8 @@ class ChatOperations(HandlerBase):
                         span.set_attributes({**attrs, OUTPUT_MESSAGES: text})
                 elif attrs:
                     span.set_attributes(attrs)
+            if self.completion_hook is not None and recording:
+                self._complete(inv, output_messages)
             self._end(inv, error, error_type)
             frame = inv.agent
             if frame is not None:
@@ -276,6 +281,13 @@ class ChatOperations(HandlerBase):
                                       err_type)
         except Exception:  # noqa: BLE001
             report("finish_chat")
+
+    def _complete(self, inv: ChatInvocation, output_messages: Any) -> None:
+        """The call's content to the completion hook (it puts the references on
+        the span, still open)."""
+        inputs, system, tools = getattr(inv, "completion", None) or (None, None, None)
+        complete(self.completion_hook, inv.span, "chat", inputs=inputs, outputs=output_messages,
+                 system=system, tools=tools)
 
     def _emit_details(self, inv: ChatInvocation, attrs: dict[str, Any], output_messages: Any,
                       err_type: str | None) -> None:
