@@ -61,6 +61,7 @@ class AgentInvocation(_Invocation):
         "step",
         "tool_calls",
         "usage_details",
+        "workflow",
     )
 
     def __init__(self, owner: Any, span: Span, context: Context, start: float,
@@ -94,6 +95,8 @@ class AgentInvocation(_Invocation):
         self.tool_calls: dict[int, int] | None = None
         self.loop_detected = False
         self.signal_state = 0
+        # The workflow this invocation is a member of (its `_signals.Members`).
+        self.workflow = None
 
 
 class StepInvocation(_Invocation):
@@ -162,12 +165,15 @@ class ToolInvocation(_Invocation):
 
 
 class WorkflowInvocation(_Invocation):
-    __slots__ = ("attributes",)
+    __slots__ = ("attributes", "members")
 
     def __init__(self, span: Span, context: Context, start: float,
                  attributes: dict[str, Any]) -> None:
         super().__init__(span, context, start)
         self.attributes = attributes
+        # What its members hand on to each other (`_signals.Members`; None
+        # while signals are off).
+        self.members = None
 
 
 def held(key: str, ctx: Context | None = None) -> Any:

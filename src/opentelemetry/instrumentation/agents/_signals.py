@@ -8,15 +8,21 @@
 - Empty answers: whether a runtime's answer has no text and no structured output.
 - The last invocation that returned in this thread or task, for
   `record_evaluation` after the fact.
+- Cascades: what the members of a workflow hand on to each other (`Members`).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from contextvars import ContextVar
 from typing import Any
 
-from opentelemetry.trace import SpanContext
+from opentelemetry.trace import Link, SpanContext
+
+from opentelemetry import context as otel_context
+
+from . import attributes as A
 
 _inflight: dict[int, list[Any]] = {}
 _inflight_lock = threading.Lock()
@@ -141,3 +147,80 @@ def last_invocation_span_context() -> SpanContext | None:
     caller's thread or task (None before any), to attach an evaluation to it
     with `record_evaluation(..., span_context=...)`."""
     return _last_invocation.get()
+
+
+# A workflow's context holds its `Members` here (a member's own context too:
+# the frames below it tell a direct member from an agent nested in one).
+WORKFLOW_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.workflow")
+
+
+class Members:
+    """What the members of one workflow hand on to each other.
+
+    A member that starts ran on the output of the members that finished last,
+    in one batch, before it started: in a sequential pipeline the member
+    before it; when a team's members finish together, all of them (the
+    leader that continues on their results). `parallel` workflows (a fan-out:
+    every member gets the workflow's own input) link nothing. Members that
+    run concurrently in a sequential workflow are linked as they happened to
+    start and finish. Only the members' span contexts are kept (as links),
+    never their frames, so nothing here holds an invocation alive.
+    """
+
+    __slots__ = ("degraded", "failed", "fresh", "handed", "lock", "outer", "parallel")
+
+    def __init__(self, outer: Any, parallel: bool) -> None:
+        # The enclosing agent frame's reference in the workflow's context: an
+        # agent that finds the same one in its parent context is a member.
+        self.outer = outer
+        self.parallel = parallel
+        # (owner id, link, whether it failed or was empty) of the last batch.
+        self.handed: list[tuple[int, Link, bool]] = []
+        self.fresh = False  # whether a member finished since one last started
+        self.failed: list[str] = []
+        self.degraded = False
+        self.lock = threading.Lock()
+
+    def started(self, owner: Any) -> list[Link] | None:
+        """A member starts: the links to the members whose output it runs on
+        (another agent's, not its own earlier one's)."""
+        if self.parallel:
+            return None
+        with self.lock:
+            self.fresh = False
+            handed = [(link, bad) for other, link, bad in self.handed
+                      if not _is_owner(other, owner)]
+            if any(bad for _, bad in handed):
+                self.degraded = True
+        return [link for link, _ in handed] or None
+
+    def finished(self, owner: Any, span_context: SpanContext, name: str | None,
+                 bad: bool) -> None:
+        """A member ended (`bad`: in error, or with an empty answer)."""
+        with self.lock:
+            if bad and (name or "") not in self.failed:
+                self.failed.append(name or "")
+            if self.parallel or not span_context.is_valid:
+                return
+            if not self.fresh:
+                self.handed = []
+                self.fresh = True
+            attrs = {A.LINK_TYPE: A.LINK_INPUT_FROM}
+            if name:
+                attrs[A.AGENT_NAME] = name
+            self.handed.append((_owner_key(owner), Link(span_context, attrs), bad))
+
+
+def _owner_key(owner: Any) -> Any:
+    """A reference to `owner` that does not keep it alive (its id when it
+    cannot be referenced weakly: then only while it lives is it told apart)."""
+    try:
+        return weakref.ref(owner)
+    except TypeError:
+        return id(owner)
+
+
+def _is_owner(key: Any, owner: Any) -> bool:
+    if type(key) is int:
+        return key == id(owner)
+    return key() is owner

@@ -116,6 +116,17 @@ METRIC_HITL_WAIT = "agents.hitl.wait.duration"
 `agents.agent.pending_reason`)."""
 METRIC_LOOPS = "agents.loops"
 """Counter, ``{loop}``: loops detected (one per tool and invocation)."""
+LINK_TYPE = "agents.link.type"
+"""On a span link: how the linked span relates to the linking one."""
+LINK_INPUT_FROM = "input_from"
+"""`agents.link.type` of the link from a workflow member's `invoke_agent` to
+the `invoke_agent` of the member whose output it ran on."""
+WORKFLOW_FAILED_MEMBERS = "agents.workflow.failed_members"
+"""On `invoke_workflow`: names of the members whose invocation ended in error
+or with an empty answer."""
+WORKFLOW_DEGRADED = "agents.workflow.degraded"
+"""On `invoke_workflow`: true when a member ran on the output of a failed or
+empty one (a cascade)."""
 EVENT_EVALUATION_RESULT = "gen_ai.evaluation.result"
 # Older semantic-conventions releases lack the evaluation keys: same strings.
 EVALUATION_NAME = getattr(_gen_ai, "GEN_AI_EVALUATION_NAME",

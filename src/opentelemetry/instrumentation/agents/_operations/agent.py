@@ -25,6 +25,7 @@ from .._invocations import (
 from .._safety import error_type as _error_type
 from .._safety import is_cancellation as _is_cancellation
 from .._safety import report
+from .._signals import WORKFLOW_KEY
 from .._values import as_int as _as_int
 from .._values import clean as _clean
 from ._base import DURATION_BUCKETS, INVOKE_AGENT_BUCKETS
@@ -79,8 +80,13 @@ class AgentOperations(SignalOperations):
             max_iterations = _as_int(max_iterations)
             if max_iterations is not None:
                 attrs[A.AGENT_MAX_ITERATIONS] = max_iterations
-            span = self._start(f"invoke_agent {name}" if name else "invoke_agent",
-                               SpanKind.INTERNAL, parent_ctx, attrs)
+            span_name = f"invoke_agent {name}" if name else "invoke_agent"
+            members = parent_ctx.get(WORKFLOW_KEY)
+            if members is None:
+                span = self._start(span_name, SpanKind.INTERNAL, parent_ctx, attrs)
+            else:  # inside a workflow: a member links to those it runs on
+                members, span = self._start_member(members, owner, span_name, parent_ctx,
+                                                   attrs)
             if self.span_content:  # hot path: no call while content is off
                 self._add_content(span, "agent", A.INPUT_MESSAGES, input_value)
             frame = AgentInvocation(owner, span, parent_ctx, perf_counter(),
@@ -88,6 +94,7 @@ class AgentOperations(SignalOperations):
             if self.completion_hook is not None:
                 frame.completion = input_value
             frame.context = _context_with(parent_ctx, span, FRAME_KEY, _ref(frame))
+            frame.workflow = members
             if self.signals:
                 self._signals_start(frame)
             return frame
@@ -157,6 +164,8 @@ class AgentOperations(SignalOperations):
                              inputs=getattr(frame, "completion", None), outputs=output_value)
             self._end(frame, error, error_type)
             _signals.note_returned(span.get_span_context())
+            if frame.workflow is not None:
+                self._member_finished(frame, error, error_type, answer)
             if self.metering:
                 metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
                 if A.AGENT_NAME in frame.attributes:

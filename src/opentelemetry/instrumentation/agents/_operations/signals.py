@@ -1,7 +1,8 @@
 """Production signals derived from agent and tool calls the adapters report.
 
-Overlapping invocations of one instance, loops of identical tool calls and
-empty answers become attributes, events and metrics here, so every runtime
+Overlapping invocations of one instance, loops of identical tool calls,
+empty answers and cascades in workflows (a member running on a failed
+member's output) become attributes, links, events and metrics here, so every runtime
 gets them from the calls its adapter already makes. All of it is skipped
 when `OTEL_INSTRUMENTATION_AGENTS_SIGNALS=false`; the span work is skipped
 when the span is not recorded.
@@ -12,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from opentelemetry.metrics import Meter
+from opentelemetry.trace import SpanKind
 
 from .. import _signals
 from .. import attributes as A
-from .._invocations import AgentInvocation
+from .._invocations import FRAME_KEY, AgentInvocation
+from .._run import add_run_attributes
 from .._safety import report
 from ._base import HandlerBase
 
@@ -104,3 +107,26 @@ class SignalOperations(HandlerBase):
                 self._loops.add(1, attrs, frame.context)
             except Exception:  # noqa: BLE001
                 report("counting loops")
+
+    def _start_member(self, members: _signals.Members, owner: Any, span_name: str,
+                      parent_ctx: Any, attrs: dict[str, Any]) -> tuple[Any, Any]:
+        """The `invoke_agent` span of an agent started in a workflow's context,
+        and the workflow's `Members` when it is a direct member (not an agent
+        nested in one): then it links to the members whose output it runs on,
+        given at start, where samplers see links."""
+        if members.outer is not parent_ctx.get(FRAME_KEY):
+            members = None
+        links = members.started(owner) if members is not None else None
+        add_run_attributes(attrs, parent_ctx)
+        span = self._tracer.start_span(span_name, context=parent_ctx, kind=SpanKind.INTERNAL,
+                                       attributes=attrs, links=links)
+        return members, span
+
+    @staticmethod
+    def _member_finished(frame: AgentInvocation, error: BaseException | None,
+                         error_type: str | None, answer: Any) -> None:
+        """A workflow member ended: what it hands on, and whether it failed."""
+        bad = (error is not None or error_type is not None
+               or (answer is not _signals.NO_ANSWER and _signals.is_empty(answer)))
+        frame.workflow.finished(frame.owner, frame.span.get_span_context(),
+                                frame.attributes.get(A.AGENT_NAME), bad)

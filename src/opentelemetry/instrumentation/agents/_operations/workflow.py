@@ -10,10 +10,12 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
+from .._context import context_with as _context_with
 from .._context import set_span_in_context as _set_span_in_context
-from .._invocations import WorkflowInvocation
+from .._invocations import FRAME_KEY, WorkflowInvocation
 from .._safety import error_type as _error_type
 from .._safety import report
+from .._signals import WORKFLOW_KEY, Members
 from .._values import clean as _clean
 from ._base import INVOKE_WORKFLOW_BUCKETS, HandlerBase
 
@@ -23,9 +25,12 @@ class WorkflowOperations(HandlerBase):
 
 
     # -- multi-agent workflows ---------------------------------------------
-    def start_workflow(self, name: str | None, *,
-                       extra: Mapping[str, Any] | None = None,
-                       conversation_id: str | None = None) -> WorkflowInvocation | None:
+    def start_workflow(self, name: str | None, *, extra: Mapping[str, Any] | None = None,
+                       conversation_id: str | None = None,
+                       parallel: bool = False) -> WorkflowInvocation | None:
+        """Open an `invoke_workflow` span; the agents invoked in its context are
+        its members. `parallel`: every member runs on the workflow's own input
+        (a fan-out), so no member's input is another's output."""
         try:
             parent = self.current_parent()
             if parent is None:
@@ -42,8 +47,15 @@ class WorkflowOperations(HandlerBase):
                 attrs.update(extra)
             span = self._start(f"invoke_workflow {name}" if name else "invoke_workflow",
                                SpanKind.INTERNAL, parent, attrs)
-            return WorkflowInvocation(span, _set_span_in_context(span, parent), perf_counter(),
-                                      attrs)
+            if not self.signals:
+                return WorkflowInvocation(span, _set_span_in_context(span, parent),
+                                          perf_counter(), attrs)
+            # Cascades: the members' invocations find what was handed on in the context.
+            members = Members(parent.get(FRAME_KEY), parallel)
+            inv = WorkflowInvocation(span, _context_with(parent, span, WORKFLOW_KEY, members),
+                                     perf_counter(), attrs)
+            inv.members = members
+            return inv
         except Exception:  # noqa: BLE001
             report("start_workflow")
             return None
@@ -58,6 +70,8 @@ class WorkflowOperations(HandlerBase):
     def finish_workflow(self, inv: WorkflowInvocation, *, error: BaseException | None = None,
                         error_type: str | None = None) -> None:
         try:
+            if inv.members is not None and not inv.ended:
+                self._cascade_attributes(inv)
             self._end(inv, error, error_type)
             if self.metering:
                 # The current conventions' metric and attributes (util-genai 1.3b0's).
@@ -70,3 +84,20 @@ class WorkflowOperations(HandlerBase):
                                                       inv.context)
         except Exception:  # noqa: BLE001
             report("finish_workflow")
+
+    @staticmethod
+    def _cascade_attributes(inv: WorkflowInvocation) -> None:
+        """Which members failed, and whether one ran on a failed one's output."""
+        members = inv.members
+        span = inv.span
+        if not span.is_recording():
+            return
+        with members.lock:
+            failed, degraded = list(members.failed), members.degraded
+        attrs: dict[str, Any] = {}
+        if failed:
+            attrs[A.WORKFLOW_FAILED_MEMBERS] = failed
+        if degraded:
+            attrs[A.WORKFLOW_DEGRADED] = True
+        if attrs:
+            span.set_attributes(attrs)
