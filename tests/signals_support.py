@@ -128,3 +128,31 @@ def assert_no_loop(signals: Signals) -> None:
     for step in signals.spans("react step"):
         assert loop_events(step) == []
     assert signals.points("agents.loops") == []
+
+
+def input_links(spans: Any) -> list[tuple[str, list[str]]]:
+    """Every `invoke_agent` span in start order: its agent's name and the names
+    of the agents its `input_from` links point at (each link checked whole)."""
+    by_id = {span.context.span_id: span for span in spans}
+    agents = sorted((s for s in spans if s.name.startswith("invoke_agent")),
+                    key=lambda s: s.start_time)
+    found = []
+    for span in agents:
+        sources = []
+        for link in span.links:
+            if link.attributes.get("agents.link.type") != "input_from":
+                continue
+            source = by_id[link.context.span_id]
+            name = source.attributes["gen_ai.agent.name"]
+            assert source.name.startswith("invoke_agent")
+            assert dict(link.attributes) == {"agents.link.type": "input_from",
+                                             "gen_ai.agent.name": name}
+            sources.append(name)
+        found.append((span.attributes["gen_ai.agent.name"], sorted(sources)))
+    return found
+
+
+def cascade_of(workflow: Any) -> tuple[Any, Any]:
+    """The workflow span's failed members and degraded flag (None when absent)."""
+    attrs = workflow.attributes
+    return attrs.get("agents.workflow.failed_members"), attrs.get("agents.workflow.degraded")

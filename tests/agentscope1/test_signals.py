@@ -6,14 +6,22 @@ import asyncio
 
 import pytest
 from agentscope.tool import ToolResponse
+from opentelemetry.trace import StatusCode
 
+from opentelemetry.instrumentation.agents.testing import assert_tree
 from opentelemetry.instrumentation.agents.testing.agentscope1_model import (
     ScriptedChatModel,
     call_tools,
     conversation,
     say,
 )
-from tests.signals_support import assert_loop, assert_no_loop, signals_of
+from tests.signals_support import (
+    assert_loop,
+    assert_no_loop,
+    cascade_of,
+    input_links,
+    signals_of,
+)
 
 from .support import make_agent, text_result, user
 
@@ -85,3 +93,68 @@ async def test_an_empty_answer_is_flagged_an_answer_is_not(signals):
     empty, full = signals.agents()
     assert empty.attributes.get("agents.agent.empty_output") is True
     assert "agents.agent.empty_output" not in full.attributes
+
+
+# -- cascades -------------------------------------------------------------------
+def _pair(first_turn):
+    import agentscope.pipeline  # noqa: F401 - the pipelines patched where AgentScope binds them
+
+    alice = make_agent(ScriptedChatModel([first_turn]), name="alice")
+    bob = make_agent(ScriptedChatModel([say("Alice gave me nothing.")]), name="bob")
+    return alice, bob
+
+
+PAIR = """
+invoke_workflow {kind} {{agents.workflow.type={kind}}}
+  invoke_agent alice
+    react step
+      chat scripted-model
+  invoke_agent bob
+    react step
+      chat scripted-model
+"""
+
+
+async def test_a_sequential_pipeline_whose_first_member_answers_empty_is_degraded(signals):
+    import agentscope.pipeline as pipelines
+
+    alice, bob = _pair(say(" "))
+    await pipelines.sequential_pipeline([alice, bob], user("go"))
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, PAIR.format(kind="sequential_pipeline"), ordered=True)
+    assert input_links(spans) == [("alice", []), ("bob", ["alice"])]
+    assert cascade_of(tree.span) == (("alice",), True)
+    assert tree.find("invoke_agent alice")[0].attributes["agents.agent.empty_output"] is True
+
+
+async def test_a_sequential_pipeline_whose_first_member_fails(signals):
+    import agentscope.pipeline as pipelines
+
+    from opentelemetry.instrumentation.agents.testing.agentscope1_model import fail
+
+    alice, bob = _pair(fail(RuntimeError("model down")))
+    with pytest.raises(RuntimeError, match="model down"):
+        await pipelines.sequential_pipeline([alice, bob], user("go"))
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, """
+        invoke_workflow sequential_pipeline
+          invoke_agent alice
+            react step
+              chat scripted-model
+    """)
+    assert cascade_of(tree.span) == (("alice",), None)
+    assert tree.span.status.status_code is StatusCode.ERROR
+
+
+async def test_a_fanout_pipeline_links_nothing_and_names_the_failed_member(signals):
+    import agentscope.pipeline as pipelines
+
+    alice, bob = _pair(say(""))
+    await pipelines.fanout_pipeline([alice, bob], user("go"))
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, PAIR.format(kind="fanout_pipeline"))
+    assert input_links(spans) == [("alice", []), ("bob", [])]
+    assert cascade_of(tree.span) == (("alice",), None)

@@ -96,10 +96,16 @@ async def test_team_pipeline_members_in_parallel(instrumented, exporter, detecto
     leaders = [c.span for c in tree.children if c.span.name == "invoke_agent leader"]
     assert leaders[0].attributes["agents.agent.reply_id"] == \
         leaders[1].attributes["agents.agent.reply_id"]
-    assert leaders[1].links[0].context.span_id == leaders[0].context.span_id
     # Members overlap in time (they waited for each other at the barrier).
     alice, bob = (next(c.span for c in tree.children if c.span.name == f"invoke_agent {n}")
                   for n in ("alice", "bob"))
+    # The continuation runs on both members' results (input_from, given at
+    # its start) and continues the first leader span's reply.
+    links = {link.context.span_id: link.attributes.get("agents.link.type", "reply")
+             for link in leaders[1].links}
+    assert links == {alice.context.span_id: "input_from", bob.context.span_id: "input_from",
+                     leaders[0].context.span_id: "reply"}
+    assert [link.context.span_id for link in alice.links] == [leaders[0].context.span_id]
     assert alice.start_time < bob.end_time and bob.start_time < alice.end_time
     detector.assert_all_ended()
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from opentelemetry.trace import StatusCode
 
+from opentelemetry.instrumentation.agents.testing import assert_tree
 from opentelemetry.instrumentation.agents.testing.agentscope_model import (
     ScriptedChatModel,
     call_tools,
     conversation,
     say,
 )
-from tests.signals_support import assert_loop, assert_no_loop, signals_of
+from tests.signals_support import (
+    assert_loop,
+    assert_no_loop,
+    cascade_of,
+    input_links,
+    signals_of,
+)
 
 from .support import make_agent, user
 
@@ -119,3 +127,96 @@ async def test_a_confirmation_wait_is_measured_on_the_continuation(signals):
     assert dict(point.attributes) == {"gen_ai.agent.name": "helper",
                                       "agents.agent.pending_reason": "user_confirmation"}
     assert point.count == 1 and point.sum == wait
+
+
+# -- cascades -------------------------------------------------------------------
+def _team(member_turn):
+    from agentscope.pipeline import TeamPipeline
+    from agentscope.pipeline._team_pipeline import TeamMember
+
+    leader = make_agent(ScriptedChatModel([
+        call_tools(("TeamAssign", {"member": "bob", "prompt": "look it up"})),
+        say("Bob found nothing.")]), name="leader")
+    bob = make_agent(ScriptedChatModel([member_turn]), name="bob")
+    return TeamPipeline(leader, [TeamMember(agent=bob, description="Bob.")])
+
+
+async def test_a_team_member_answering_empty_degrades_the_team(signals):
+    async for _ in _team(say(" ")).reply_stream(user("find it")):
+        pass
+
+    tree = assert_tree(signals.exporter.get_finished_spans(), """
+        invoke_workflow TeamPipeline
+          invoke_agent leader {agents.agent.finish_reason=external_execution}
+            react step
+              chat scripted-model
+          invoke_agent bob {agents.agent.finish_reason=completed, agents.agent.empty_output=true}
+            react step
+              chat scripted-model
+          invoke_agent leader {agents.agent.finish_reason=completed}
+            react step
+              execute_tool TeamAssign
+            react step
+              chat scripted-model
+    """, ordered=True)
+    assert input_links(signals.exporter.get_finished_spans()) == [
+        ("leader", []), ("bob", ["leader"]), ("leader", ["bob"])]
+    assert cascade_of(tree.span) == (("bob",), True)
+
+
+async def test_a_team_member_that_fails_is_named_and_nothing_ran_on_it(signals):
+    from opentelemetry.instrumentation.agents.testing.agentscope.model import fail
+
+    with pytest.raises(RuntimeError, match="model down"):
+        async for _ in _team(fail(RuntimeError("model down"))).reply_stream(user("find it")):
+            pass
+
+    tree = assert_tree(signals.exporter.get_finished_spans(), """
+        invoke_workflow TeamPipeline
+          invoke_agent leader
+            react step
+              chat scripted-model
+          invoke_agent bob
+            react step
+              chat scripted-model
+    """, ordered=True)
+    assert input_links(signals.exporter.get_finished_spans()) == [
+        ("leader", []), ("bob", ["leader"])]
+    assert cascade_of(tree.span) == (("bob",), None)
+    bob = tree.find("invoke_agent bob")[0].span
+    assert (tree.span.status.status_code, bob.status.status_code) == (StatusCode.ERROR,
+                                                                      StatusCode.ERROR)
+
+
+async def test_a_goal_pipeline_verifier_links_to_the_executor_that_recovered(signals):
+    """The executor's first round answers nothing; AgentScope asks it again
+    for its structured report within the same invocation, so it did not
+    fail: the verifier runs on its report, and the workflow is clean."""
+    from agentscope.pipeline import GoalPipeline
+
+    executor = make_agent(ScriptedChatModel([
+        say(""), call_tools(("GenerateStructuredOutput", {"report": "wrote hello.py"}))]),
+        name="executor")
+    verifier = make_agent(ScriptedChatModel([
+        call_tools(("GenerateStructuredOutput", {"result": "pass", "message": "ok"}))]),
+        name="verifier")
+    async for _ in GoalPipeline(executor, verifier).reply_stream(user("write hello.py")):
+        pass
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, """
+        invoke_workflow GoalPipeline
+          invoke_agent executor
+            react step
+              chat scripted-model
+            react step
+              chat scripted-model
+              execute_tool GenerateStructuredOutput
+          invoke_agent verifier
+            react step
+              chat scripted-model
+              execute_tool GenerateStructuredOutput
+    """, ordered=True)
+    assert all("agents.agent.empty_output" not in s.attributes for s in signals.agents())
+    assert input_links(spans) == [("executor", []), ("verifier", ["executor"])]
+    assert cascade_of(tree.span) == (None, None)

@@ -13,12 +13,15 @@ from ..._safety import report
 from ..._streams import trace_async_stream
 
 
-def start(handler: TelemetryHandler, name: Any, kind: str, members: Iterable[Any]) -> Any:
-    """Open the `invoke_workflow` span of one pipeline run (None: not tracing)."""
+def start(handler: TelemetryHandler, name: Any, kind: str, members: Iterable[Any], *,
+          parallel: bool = False) -> Any:
+    """Open the `invoke_workflow` span of one pipeline run (None: not tracing);
+    `parallel`: every member gets the pipeline's own input (a fan-out)."""
     try:
         names = [str(getattr(agent, "name", "") or "") for agent in members]
         return handler.start_workflow(name, extra={A.WORKFLOW_TYPE: kind,
-                                                   A.WORKFLOW_MEMBERS: names})
+                                                   A.WORKFLOW_MEMBERS: names},
+                                      parallel=parallel)
     except Exception:  # noqa: BLE001
         report("agentscope workflow start")
         return None

@@ -52,7 +52,8 @@ def _pipeline_wrapper(handler: TelemetryHandler, name: str):
         if not handler.enabled:
             return wrapped(*args, **kwargs)
         agents = args[0] if args else kwargs.get("agents")
-        inv = _workflows.start(handler, name, name, agents or ())
+        inv = _workflows.start(handler, name, name, agents or (),
+                               parallel=name == "fanout_pipeline")
         if inv is None:
             return wrapped(*args, **kwargs)
         return _workflows.awaited(handler, inv, wrapped(*args, **kwargs))

@@ -76,10 +76,12 @@ class Types:
     def load(self) -> Types:
         if not self._loaded:
             from agentscope.event import ReplyEndEvent
+            from agentscope.message import Msg
             from agentscope.model import ChatResponse
             from agentscope.tool import ToolResponse
 
             self.reply_end = ReplyEndEvent
+            self.msg = Msg
             self.chat_response = ChatResponse
             self.tool_response = ToolResponse
             self._loaded = True

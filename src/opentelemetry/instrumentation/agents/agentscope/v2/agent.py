@@ -153,7 +153,8 @@ class _ReplyStream:
         self.reply_end = reply_end
         self.outcome_type: str | None = None
         self.reply_id: str | None = None
-        # [the final message], for AgentScope's own tracing (see `native`).
+        # [the final message], for AgentScope's own tracing (see `native`) or
+        # when the caller asked for it; it is then the reply's answer.
         self.final: list[Any] | None = None
         # The text of the latest model call: the reply's answer (content capture only).
         self.text: list[str] | None = [] if handler.capture_content else None
@@ -183,12 +184,36 @@ class _ReplyStream:
         output = None
         if self.text is not None and error is None and not closed_early:
             output = _messages.streamed_reply("".join(self.text), self.frame.finish_reason)
-        # The streamed text is gathered only under content capture.
-        answer = "".join(self.text) if self.text is not None \
-            and self.frame.finish_reason == "completed" else self.handler.NO_ANSWER
+        # The final message when it was asked for; else the streamed text,
+        # gathered only under content capture.
+        if self.frame.finish_reason != "completed":
+            answer = self.handler.NO_ANSWER
+        elif self.final and self.final[0] is not None:
+            answer = self.final[0]
+        else:
+            answer = "".join(self.text) if self.text is not None else self.handler.NO_ANSWER
         self.handler.finish_agent(self.frame, error=error, error_type=self.outcome_type,
                                   stream_closed_early=closed_early, output_value=output,
                                   reply_id=self.reply_id, answer=answer)
+
+
+class _FinalReplyStream(_ReplyStream):
+    """A stream asked for its final message (`yield_final_msg=True`, as
+    AgentScope's pipelines ask for their members): that message is the
+    answer, whether content is captured or not."""
+
+    __slots__ = ("msg",)
+
+    def __init__(self, handler: TelemetryHandler, frame: AgentInvocation, types: Types):
+        super().__init__(handler, frame, types.reply_end)
+        self.msg = types.msg
+        self.final = [None]
+
+    def on_item(self, item: Any) -> None:
+        if type(item) is self.msg:
+            self.final[0] = item
+        else:
+            _ReplyStream.on_item(self, item)
 
 
 def _reply_stream_wrapper(handler: TelemetryHandler, types: Types):
@@ -208,6 +233,8 @@ def _reply_stream_wrapper(handler: TelemetryHandler, types: Types):
             frame = _start_agent(handler, instance, args, kwargs)
             if frame is None:
                 return None
+            if final is None and (kwargs.get("yield_final_msg") or (len(args) > 2 and args[2])):
+                return _FinalReplyStream(handler, frame, types.load())
             stream = _ReplyStream(handler, frame, types.load().reply_end)
             stream.final = final
             return stream
