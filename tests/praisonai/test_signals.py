@@ -6,10 +6,22 @@ import threading
 
 import pytest
 
-from opentelemetry.instrumentation.agents.testing.openai_server import ToolCall, text, tool_calls
-from tests.signals_support import assert_loop, assert_no_loop, signals_of
+from opentelemetry.instrumentation.agents.testing import assert_tree
+from opentelemetry.instrumentation.agents.testing.openai_server import (
+    ToolCall,
+    error,
+    text,
+    tool_calls,
+)
+from tests.signals_support import (
+    assert_loop,
+    assert_no_loop,
+    cascade_of,
+    input_links,
+    signals_of,
+)
 
-from .support import make_agent
+from .support import MODEL, make_agent
 
 
 @pytest.fixture
@@ -156,3 +168,129 @@ def test_record_evaluation_inside_and_after_an_invocation(signals, serve):
                                       "gen_ai.evaluation.score.value": 0.9}
     assert after.span_id == agent_span.context.span_id
     assert after.trace_id == agent_span.context.trace_id
+
+
+# -- cascades -------------------------------------------------------------------
+def _member(name: str):
+    from praisonaiagents import Agent
+
+    # The marker routes each request to this agent's script, whichever thread asks.
+    return Agent(name=name, instructions=f"[conv:{name}] You help.", model=MODEL, retry=False)
+
+
+def _pair_tasks(researcher, writer):
+    from praisonaiagents import Task
+
+    return [Task(name="research", description="Find the weather in Lima.",
+                 expected_output="facts", agent=researcher),
+            Task(name="write", description="Write one sentence about it.",
+                 expected_output="a sentence", agent=writer)]
+
+
+PAIR = """
+invoke_workflow desk {{agents.workflow.type={kind}}}
+  invoke_agent researcher
+    react step
+      chat gpt-4o-mini
+  invoke_agent writer
+    react step
+      chat gpt-4o-mini
+"""
+
+
+@pytest.mark.parametrize("researcher_turn", ["empty", "error"])
+def test_a_sequential_team_stops_on_a_failed_first_member_and_names_it(signals, respond,
+                                                                       researcher_turn):
+    """PraisonAI answers None when the model call fails (no exception); the
+    team tries the task three times, then fails it without running the
+    writer on it: a failed member, no cascade."""
+    from praisonaiagents import AgentTeam
+
+    first = text("  ") if researcher_turn == "empty" else error(500, "model down")
+    respond(lambda conversation, request: first if conversation == "researcher"
+            else text("Lima is ... unknown."))
+    researcher, writer = _member("researcher"), _member("writer")
+    team = AgentTeam(name="desk", agents=[researcher, writer],
+                     tasks=_pair_tasks(researcher, writer), process="sequential")
+    team.start()
+
+    spans = signals.exporter.get_finished_spans()
+    failed = "" if researcher_turn == "empty" else "error.type=openai.InternalServerError, "
+    attempt = f"""
+          invoke_agent researcher {{{failed}agents.agent.empty_output=true}}
+            react step
+              chat gpt-4o-mini {{{failed.rstrip(', ')}}}"""
+    tree = assert_tree(spans, "invoke_workflow desk {error.type=task_failed}" + attempt * 3,
+                       ordered=True)
+    # A task tried again runs on no other member's output.
+    assert input_links(spans) == [("researcher", [])] * 3
+    assert cascade_of(tree.span) == (("researcher",), None)
+
+
+def test_a_team_member_that_recovers_on_a_retry_hands_on_its_good_answer(signals, respond):
+    from praisonaiagents import AgentTeam
+
+    asked = []
+
+    def responder(conversation, request):
+        if conversation == "researcher":
+            asked.append(1)
+            return text("") if len(asked) == 1 else text("Lima: sunny.")
+        return text("Lima is sunny today.")
+
+    respond(responder)
+    researcher, writer = _member("researcher"), _member("writer")
+    AgentTeam(name="desk", agents=[researcher, writer],
+              tasks=_pair_tasks(researcher, writer), process="sequential").start()
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, """
+        invoke_workflow desk
+          invoke_agent researcher
+            react step
+              chat gpt-4o-mini
+          invoke_agent researcher
+            react step
+              chat gpt-4o-mini
+          invoke_agent writer
+            react step
+              chat gpt-4o-mini
+    """, ordered=True)
+    researchers = [s for s in spans if s.name == "invoke_agent researcher"]
+    (link,) = tel_links(spans, "invoke_agent writer")
+    assert link.context.span_id == max(researchers, key=lambda s: s.start_time).context.span_id
+    # The empty attempt is named; the writer ran on the good one: no cascade.
+    assert cascade_of(tree.span) == (("researcher",), None)
+
+
+def test_an_agent_flow_whose_first_step_answers_empty_is_degraded(signals, respond):
+    from praisonaiagents import AgentFlow
+
+    respond(lambda conversation, request: text("") if conversation == "researcher"
+            else text("Nothing to write about."))
+    flow = AgentFlow(name="desk", steps=[_member("researcher"), _member("writer")])
+    flow.run("Weather in Lima?")
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, PAIR.format(kind="AgentFlow"), ordered=True)
+    assert input_links(spans) == [("researcher", []), ("writer", ["researcher"])]
+    assert cascade_of(tree.span) == (("researcher",), True)
+
+
+def test_a_clean_team_links_its_members_and_adds_nothing_else(signals, respond):
+    from praisonaiagents import AgentTeam
+
+    respond(lambda conversation, request: text(f"{conversation} done."))
+    researcher, writer = _member("researcher"), _member("writer")
+    AgentTeam(name="desk", agents=[researcher, writer],
+              tasks=_pair_tasks(researcher, writer), process="sequential").start()
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, PAIR.format(kind="AgentTeam"), ordered=True)
+    assert input_links(spans) == [("researcher", []), ("writer", ["researcher"])]
+    assert cascade_of(tree.span) == (None, None)
+
+
+def tel_links(spans, name):
+    (span,) = [s for s in spans if s.name == name]
+    return list(span.links)
