@@ -7,7 +7,9 @@ caller names (``OTLP_TRACES_URL``); the model is the caller's scripted
 OpenAI-compatible server (``OPENAI_BASE_URL``). The agent answers on
 ``POST /ask``, the team on ``POST /team``; ``teams``: two teams launched on
 the same port from two threads at once (PraisonAI's thread-safety guide),
-``research`` on ``POST /research`` and ``support`` on ``POST /support``. ``-plain``: FastAPI's own
+``research`` on ``POST /research`` and ``support`` on ``POST /support``;
+``teams-collide``: both on ``/team`` (PraisonAI gives the later one
+``/team_<6 hex>``). ``-plain``: FastAPI's own
 telemetry (FastAPI 0.16x traces requests natively when an SDK is set) is
 switched off, as with an older FastAPI, so only our continuation is at work.
 """
@@ -53,7 +55,7 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
-def launch_teams_concurrently() -> None:
+def launch_teams_concurrently(collide: bool) -> None:
     research = AgentTeam(name="research", agents=[
         Agent(name="researcher", instructions="You research.", tools=[get_weather],
               model="gpt-4o-mini", retry=False),
@@ -67,12 +69,13 @@ def launch_teams_concurrently() -> None:
         together.wait()
         team.launch(path=path, port=port, host="127.0.0.1")
 
-    for team, path in ((research, "/research"), (support, "/support")):
+    paths = ("/team", "/team") if collide else ("/research", "/support")
+    for team, path in zip((research, support), paths, strict=True):
         threading.Thread(target=serve, args=(team, path), daemon=True).start()
 
 
-if mode == "teams":
-    launch_teams_concurrently()
+if mode.startswith("teams"):
+    launch_teams_concurrently(collide=mode == "teams-collide")
 else:
     helper = Agent(name="helper", instructions="You help.", tools=[get_weather],
                    model="gpt-4o-mini", retry=False)

@@ -227,16 +227,25 @@ def _teams_model(first_calls: threading.Barrier) -> ScriptedOpenAIServer:
     return ScriptedOpenAIServer(respond, marker="last").start()
 
 
-def _wait_for_routes(port: int, paths: set[str]) -> None:
-    """The server listens once the first launch started it; the other team's
-    route may come a moment later."""
+def _team_paths(port: int) -> dict[str, str]:
+    """Each team's path, once both are served: the server listens once the first
+    launch started it, the other's routes come a moment later, and a taken path
+    is renamed. A team's path is a listed route with per-agent routes under it;
+    its ``/list`` names the agents, which tell the team."""
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        listed = set(httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["endpoints"])
-        if paths <= listed:
-            return
+        listed = httpx.get(f"{url}/health", timeout=5).json()["endpoints"]
+        paths = [p for p in listed if any(q.startswith(p + "/") for q in listed)]
+        if len(paths) == 2:
+            found = {}
+            for path in paths:
+                agents = tuple(a["name"] for a in
+                               httpx.get(f"{url}{path}/list", timeout=5).json()["agents"])
+                found[next(t for t, members in MEMBERS.items() if members == agents)] = path
+            return found
         time.sleep(0.05)
-    raise TimeoutError(f"routes {paths} not registered on port {port}")
+    raise TimeoutError(f"two teams not registered on port {port}")
 
 
 # Each member's run, as it appears under its team's workflow.
@@ -282,10 +291,15 @@ def _call_two_teams(host_provider, receiver, mode: str) -> tuple[dict, list]:
     answers: dict[str, dict] = {}
     try:
         with _served(mode, receiver, model) as (port, _process):
-            _wait_for_routes(port, {"/research", "/support"})
+            paths = _team_paths(port)
+            if mode.startswith("teams-collide"):
+                assert paths["research"] != paths["support"]
+                assert {"/team"} < set(paths.values())
+            else:
+                assert paths == {"research": "/research", "support": "/support"}
 
             def call(team: str, conversation: str) -> None:
-                answers[team] = _ask(host_provider, f"http://127.0.0.1:{port}/{team}",
+                answers[team] = _ask(host_provider, f"http://127.0.0.1:{port}{paths[team]}",
                                      f"Help. [conv:{conversation}]", f"ask {team}")
 
             threads = [threading.Thread(target=call, args=args)
@@ -347,4 +361,14 @@ def test_with_fastapi_telemetry_two_teams_on_one_port_each_request_names_its_tea
     team's workflow span under it."""
     answers, spans = _call_two_teams(host_provider, receiver, "teams")
     _check_team_traces(answers, spans, fastapi_telemetry=True)
+    detector.assert_all_ended()
+
+
+def test_two_teams_launched_on_one_path_each_request_names_its_team(host_provider, receiver,
+                                                                   detector):
+    """Both teams launched on the same path at once: PraisonAI renames the later
+    one's path; each request's workflow span still names the team that path
+    got (not the one the launch asked for first)."""
+    answers, spans = _call_two_teams(host_provider, receiver, "teams-collide-plain")
+    _check_team_traces(answers, spans, fastapi_telemetry=False)
     detector.assert_all_ended()
