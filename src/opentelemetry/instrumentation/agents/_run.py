@@ -22,10 +22,9 @@ from . import attributes as A
 
 _KEYS = (A.CONVERSATION_ID, A.USER_ID)
 
-try:  # the key the API keeps baggage under, read straight off a context
-    from opentelemetry.baggage import _BAGGAGE_KEY as BAGGAGE_KEY
-except ImportError:  # pragma: no cover - another API layout
-    BAGGAGE_KEY = None
+# The key the API keeps baggage under, to read it straight off a context:
+# learnt from the API itself (the only key setting baggage puts in a context).
+BAGGAGE_KEY = next(iter(baggage.set_baggage("probe", "1", Context())))
 
 
 @contextmanager

@@ -106,6 +106,16 @@ def _status_description(exc: BaseException) -> str:
         return type(exc).__name__
 
 
+def _set_error(span: Any, error: BaseException | None, err_type: str | None) -> None:
+    """A failed span's `error.type` and status (`err_type` wins over `error`'s class)."""
+    if err_type is None:
+        err_type = _error_type(error)
+    if err_type is not None and span.is_recording():
+        span.set_attribute(A.ERROR_TYPE, err_type)
+        span.set_status(Status(StatusCode.ERROR,
+                               _status_description(error) if error is not None else None))
+
+
 class HandlerBase:
     """What every operation shares: providers, the tracer and meter, content
     settings, and the start/end plumbing of a span.
@@ -243,7 +253,7 @@ class HandlerBase:
                attrs: dict[str, Any]):
         # `agent_run` values, carried as baggage; on every span's path, so
         # one dict lookup when the context carries no baggage at all.
-        if parent is None or BAGGAGE_KEY is None or parent.get(BAGGAGE_KEY):
+        if parent is None or parent.get(BAGGAGE_KEY):
             add_run_attributes(attrs, parent)
         return self._tracer.start_span(name, context=parent, kind=kind, attributes=attrs)
 
@@ -252,14 +262,9 @@ class HandlerBase:
         if inv.ended:
             return False
         inv.ended = True
-        span = inv.span
-        if err_type is None and error is not None:
-            err_type = _error_type(error)
-        if err_type is not None and span.is_recording():
-            span.set_attribute(A.ERROR_TYPE, err_type)
-            span.set_status(Status(StatusCode.ERROR,
-                                   _status_description(error) if error is not None else None))
-        span.end()
+        if error is not None or err_type is not None:
+            _set_error(inv.span, error, err_type)
+        inv.span.end()
         return True
 
     def current_parent(self) -> Context | None:

@@ -118,14 +118,10 @@ class AgentOperations(SignalOperations):
         try:
             if frame.ended:
                 return
-            self.finish_step(frame, error=error)
+            if frame.step is not None:
+                self.finish_step(frame, error=error)
             span = frame.span
-            recording = span.is_recording()
-            frame_attrs = None
-            if frame.signal_state or (recording and self.signals):
-                frame_attrs = {} if recording else None
-                self._signals_finish(frame, frame_attrs, answer, error)
-            if recording:
+            if span.is_recording():
                 attrs: dict[str, Any] = {
                     A.AGENT_ROUNDS: frame.rounds,
                     A.AGENT_MAX_ITERATIONS_REACHED: frame.max_iterations_reached}
@@ -151,8 +147,8 @@ class AgentOperations(SignalOperations):
                 if frame.extra:
                     # Keys starting with "_" are an adapter's working notes.
                     attrs.update((k, v) for k, v in frame.extra.items() if k[0] != "_")
-                if frame_attrs:
-                    attrs.update(frame_attrs)
+                if frame.signal_state or self.signals:
+                    self._signals_finish(frame, attrs, answer, error)
                 if self.span_content and output_value is not None:
                     text = self._content("agent", A.OUTPUT_MESSAGES, output_value)
                     if text is not None:
@@ -162,26 +158,32 @@ class AgentOperations(SignalOperations):
                 if self.completion_hook is not None:
                     complete(self.completion_hook, span, "agent",
                              inputs=getattr(frame, "completion", None), outputs=output_value)
+            elif frame.signal_state:
+                self._signals_finish(frame, None, answer, error)
             self._end(frame, error, error_type)
             _signals.note_returned(span.get_span_context())
             if frame.workflow is not None:
                 self._member_finished(frame, error, error_type, answer)
             if self.metering:
-                metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
-                if A.AGENT_NAME in frame.attributes:
-                    metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
-                if error is not None or error_type is not None:
-                    metric_attrs[A.ERROR_TYPE] = error_type or _error_type(error)
-                duration = perf_counter() - frame.start
-                self._agent_duration.record(duration, metric_attrs, frame.context)
-                # The current conventions' metric and attributes (util-genai 1.3b0's).
-                current = {k: metric_attrs[k] for k in (A.AGENT_NAME, A.ERROR_TYPE)
-                           if k in metric_attrs}
-                if A.REQUEST_MODEL in frame.attributes:
-                    current[A.REQUEST_MODEL] = frame.attributes[A.REQUEST_MODEL]
-                self._invoke_agent_duration.record(duration, current, frame.context)
+                self._record_agent_metrics(frame, error, error_type)
         except Exception:  # noqa: BLE001
             report("finish_agent")
+
+    def _record_agent_metrics(self, frame: AgentInvocation, error: BaseException | None,
+                              error_type: str | None) -> None:
+        metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
+        if A.AGENT_NAME in frame.attributes:
+            metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
+        if error is not None or error_type is not None:
+            metric_attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+        duration = perf_counter() - frame.start
+        self._agent_duration.record(duration, metric_attrs, frame.context)
+        # The current conventions' metric and attributes (util-genai 1.3b0's).
+        current = {k: metric_attrs[k] for k in (A.AGENT_NAME, A.ERROR_TYPE)
+                   if k in metric_attrs}
+        if A.REQUEST_MODEL in frame.attributes:
+            current[A.REQUEST_MODEL] = frame.attributes[A.REQUEST_MODEL]
+        self._invoke_agent_duration.record(duration, current, frame.context)
 
     # -- rounds ----------------------------------------------------------
     def start_step(self, frame: AgentInvocation) -> StepInvocation | None:
@@ -191,11 +193,12 @@ class AgentOperations(SignalOperations):
                 return None
             if frame.step is not None:
                 self.finish_step(frame)
-            frame.rounds += 1
-            span = self._start(A.STEP_SPAN_NAME, SpanKind.INTERNAL, frame.context,
-                               {A.OPERATION_NAME: A.OP_REACT, A.REACT_ROUND: frame.rounds})
-            step = StepInvocation(span, _set_span_in_context(span, frame.context),
-                                  perf_counter(), frame.rounds)
+            rounds = frame.rounds = frame.rounds + 1
+            context = frame.context
+            span = self._start(A.STEP_SPAN_NAME, SpanKind.INTERNAL, context,
+                               {A.OPERATION_NAME: A.OP_REACT, A.REACT_ROUND: rounds})
+            step = StepInvocation(span, _set_span_in_context(span, context), perf_counter(),
+                                  rounds)
             frame.step = step
             return step
         except Exception:  # noqa: BLE001

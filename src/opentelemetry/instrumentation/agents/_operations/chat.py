@@ -25,6 +25,7 @@ from .._safety import report
 from .._values import as_int as _as_int
 from .._values import as_strings as _as_strings
 from .._values import clean as _clean
+from .._values import clean_id as _clean_id
 from ..attributes import (
     CHAT_COMPRESSION,
     CONVERSATION_ID,
@@ -82,23 +83,20 @@ class ChatOperations(HandlerBase):
     # -- model calls -----------------------------------------------------
     def start_chat(self, *, request_model: str | None, provider: str | None = None,
                    stream: bool | None = None, input_messages: Any = None,
-                   system_instructions: Any = None,
-                   compression: bool = False,
-                   request: dict[str, Any] | None = None,
-                   server_address: str | None = None, server_port: int | None = None,
-                   tool_definitions: Any = None,
+                   system_instructions: Any = None, compression: bool = False,
+                   request: dict[str, Any] | None = None, server_address: str | None = None,
+                   server_port: int | None = None, tool_definitions: Any = None,
                    api: str | None = None) -> ChatInvocation | None:
         """Open a `chat` span.
 
         `compression` marks a call that summarizes the agent's context (it
         sits under the agent span, outside any round). `request` holds the
-        request's parameters as attributes (see `_request`);
-        `tool_definitions` the tools offered to the model, in the
-        conventions' shape, recorded only with content capture on (they are
-        opt-in, as content is). `api`: the SDK API the call goes through
-        (`attributes.SDK_*`), where the adapter knows it; while a provider
-        instrumentation that cannot step aside wraps it, the call is that
-        instrumentation's (`_deferred_chat`).
+        request's parameters as attributes (see `_request`); `tool_definitions`
+        the tools offered to the model, in the conventions' shape, recorded
+        only with content capture on (they are opt-in, as content is). `api`:
+        the SDK API the call goes through (`attributes.SDK_*`), where the
+        adapter knows it; while a provider instrumentation that cannot step
+        aside wraps it, the call is that instrumentation's (`_deferred_chat`).
         """
         try:
             if not self.enabled:
@@ -109,28 +107,22 @@ class ChatOperations(HandlerBase):
             request_model = _clean(request_model)
             attrs: dict[str, Any] = {OPERATION_NAME: OP_CHAT}
             if frame is not None:
-                # Every span of an invocation names its conversation, as the
-                # conventions allow (and as AgentScope's own tracer does).
+                # Every span of an invocation names its conversation (conventions allow it).
                 conversation = frame.attributes.get(CONVERSATION_ID)
                 if conversation:
                     attrs[CONVERSATION_ID] = conversation
-            if compression:
-                attrs[CHAT_COMPRESSION] = True
-                if frame is not None:
-                    parent = frame.context
+            if compression:  # outside any round: under the agent span itself
+                parent = _compression(attrs, frame, parent)
             if _DEFER_MODULE in _modules and api is not None and _deferred_to(api):
                 return _deferred_chat(parent, frame, compression)
-            provider = _clean(provider)
             if provider:
-                attrs[PROVIDER_NAME] = provider
+                provider = _clean(provider)
+                if provider:
+                    attrs[PROVIDER_NAME] = provider
             if request_model:
                 attrs[REQUEST_MODEL] = request_model
             if server_address:
-                server_address = _clean(server_address)
-                if server_address:
-                    attrs[SERVER_ADDRESS] = server_address
-                    if type(server_port) is int:
-                        attrs[SERVER_PORT] = server_port
+                _add_server(attrs, server_address, server_port)
             if stream is not None:
                 attrs[REQUEST_STREAM] = bool(stream)
             if request:
@@ -138,31 +130,37 @@ class ChatOperations(HandlerBase):
             span = self._start(f"chat {request_model}" if request_model else "chat",
                                SpanKind.CLIENT, parent, attrs)
             # Inner provider instrumentations step aside and publish into `nested`.
-            inv = ChatInvocation(span, _model_context(parent, span), perf_counter(),
-                                 frame, attrs)
+            inv = ChatInvocation(span, _model_context(parent, span), perf_counter(), frame, attrs)
             if stream:
                 inv.last_chunk_at = None
                 inv.chunk_gaps = [] if self.metering else None
-            if self.span_content and span.is_recording():
-                for key, value in ((INPUT_MESSAGES, input_messages),
-                                   (SYSTEM_INSTRUCTIONS, system_instructions),
-                                   (TOOL_DEFINITIONS, tool_definitions)):
-                    if value:
-                        text = self._content("chat", key, value)
-                        if text is not None:
-                            span.set_attribute(key, text)
-            if self.completion_hook is not None:
-                inv.completion = (input_messages, system_instructions, tool_definitions)
-            if self._logger is not None:
-                inv.event = {}
-                if self.event_content:
-                    self._note_event_content(inv, ((INPUT_MESSAGES, input_messages),
-                                                   (SYSTEM_INSTRUCTIONS, system_instructions),
-                                                   (TOOL_DEFINITIONS, tool_definitions)))
+            if self.span_content or self._logger is not None or self.completion_hook is not None:
+                self._note_input_content(inv, input_messages, system_instructions,
+                                         tool_definitions)
             return inv
         except Exception:  # noqa: BLE001
             report("start_chat")
             return None
+
+    def _note_input_content(self, inv: ChatInvocation, input_messages: Any,
+                            system_instructions: Any, tool_definitions: Any) -> None:
+        """The request's content: on the span, and kept for the completion hook
+        and the details event."""
+        items = ((INPUT_MESSAGES, input_messages), (SYSTEM_INSTRUCTIONS, system_instructions),
+                 (TOOL_DEFINITIONS, tool_definitions))
+        span = inv.span
+        if self.span_content and span.is_recording():
+            for key, value in items:
+                if value:
+                    text = self._content("chat", key, value)
+                    if text is not None:
+                        span.set_attribute(key, text)
+        if self.completion_hook is not None:
+            inv.completion = (input_messages, system_instructions, tool_definitions)
+        if self._logger is not None:
+            inv.event = {}
+            if self.event_content:
+                self._note_event_content(inv, items)
 
     def _note_event_content(self, inv: ChatInvocation, items: Iterable[tuple[str, Any]]
                             ) -> None:
@@ -197,10 +195,7 @@ class ChatOperations(HandlerBase):
         """End a model call; its tokens count toward its own agent invocation only.
 
         `usage_details`: (cache read, cache creation, reasoning) tokens, each
-        None where the response did not report it (`_usage.details` reads
-        them off a provider's usage object). They are recorded as the
-        conventions give them: parts of the input and output counts, not
-        additions to them.
+        None where the response did not report it (see `_usage_details`).
         """
         try:
             if inv.ended:
@@ -212,32 +207,19 @@ class ChatOperations(HandlerBase):
                  usage_details) = _fold_inference(
                     inv, response_model, response_id, finish_reasons, input_tokens,
                     output_tokens, usage_details)
-            # What a runtime reports may be anything: a span must end regardless.
-            input_tokens = _as_int(input_tokens)
-            output_tokens = _as_int(output_tokens)
+            # What a runtime reports may be anything: a span must end regardless
+            # (ints, the common case, checked here without a call).
+            if type(input_tokens) is not int:
+                input_tokens = _as_int(input_tokens)
+            if type(output_tokens) is not int:
+                output_tokens = _as_int(output_tokens)
             details = _usage_details(usage_details) if usage_details is not None else None
             span = inv.span
-            attrs: dict[str, Any] = {}
             recording = span.is_recording()
             event = inv.event
-            if recording or event is not None:
-                response_model = _clean(response_model)
-                if response_model:
-                    attrs[RESPONSE_MODEL] = response_model
-                response_id = _clean(response_id)
-                if response_id:
-                    attrs[RESPONSE_ID] = response_id
-                reasons = _as_strings(finish_reasons) if finish_reasons else None
-                if reasons:
-                    attrs[RESPONSE_FINISH_REASONS] = reasons
-                if input_tokens is not None:
-                    attrs[USAGE_INPUT_TOKENS] = input_tokens
-                if output_tokens is not None:
-                    attrs[USAGE_OUTPUT_TOKENS] = output_tokens
-                if details:
-                    attrs.update(details)
-                if inv.first_chunk_at is not None:
-                    attrs[RESPONSE_TIME_TO_FIRST_CHUNK] = inv.first_chunk_at - inv.start
+            attrs = _response_attributes(inv, response_model, response_id, finish_reasons,
+                                         input_tokens, output_tokens, details) \
+                if recording or event is not None else {}
             if recording:
                 if self.span_content and output_messages is not None:
                     text = self._content("chat", OUTPUT_MESSAGES, output_messages)
@@ -245,42 +227,45 @@ class ChatOperations(HandlerBase):
                         span.set_attributes({**attrs, OUTPUT_MESSAGES: text})
                 elif attrs:
                     span.set_attributes(attrs)
-            if self.completion_hook is not None and recording:
-                self._complete(inv, output_messages)
+                if self.completion_hook is not None:
+                    self._complete(inv, output_messages)
             self._end(inv, error, error_type)
-            frame = inv.agent
-            if frame is not None:
-                if input_tokens or output_tokens or details:
-                    with self._usage_lock:
-                        frame.input_tokens += int(input_tokens or 0)
-                        frame.output_tokens += int(output_tokens or 0)
-                        if details:
-                            summed = frame.usage_details
-                            if summed is None:
-                                frame.usage_details = dict(details)
-                            else:
-                                for key, value in details.items():
-                                    summed[key] = summed.get(key, 0) + value
-                step = frame.step
-                if step is not None and CHAT_COMPRESSION not in inv.attributes:
-                    if error is not None:
-                        step.finish_reason = (FINISH_CANCELLED if _is_cancellation(error)
-                                              else FINISH_ERROR)
-                    elif error_type is not None:
-                        # A call the runtime reports as cancelled, not failed.
-                        step.finish_reason = (
-                            FINISH_CANCELLED
-                            if FINISH_CANCELLED in (step_finish_reason, error_type)
-                            else FINISH_ERROR)
-                    elif step_finish_reason is not None:
-                        step.finish_reason = step_finish_reason
-            err_type = error_type or (_error_type(error) if error else None)
+            if inv.agent is not None:
+                self._count_chat(inv, input_tokens, output_tokens, details,
+                                 step_finish_reason, error, error_type)
             if event is not None:
-                self._emit_details(inv, attrs, output_messages, err_type)
-            self._record_chat_metrics(inv, response_model, input_tokens, output_tokens,
-                                      err_type)
+                self._emit_details(inv, attrs, output_messages, error, error_type)
+            if self.metering:
+                self._record_chat_metrics(inv, response_model, input_tokens, output_tokens,
+                                          error, error_type)
         except Exception:  # noqa: BLE001
             report("finish_chat")
+
+    def _count_chat(self, inv: ChatInvocation, input_tokens: int | None,
+                    output_tokens: int | None, details: dict[str, int] | None,
+                    step_finish_reason: str | None, error: BaseException | None,
+                    error_type: str | None) -> None:
+        """A finished model call on its agent invocation: its tokens, and how
+        the round it belongs to ended."""
+        frame = inv.agent
+        if input_tokens or output_tokens or details:
+            with self._usage_lock:
+                frame.input_tokens += input_tokens or 0
+                frame.output_tokens += output_tokens or 0
+                if details:
+                    _add_details(frame, details)
+        step = frame.step
+        if step is None or CHAT_COMPRESSION in inv.attributes:
+            return
+        if error is not None:
+            step.finish_reason = FINISH_CANCELLED if _is_cancellation(error) else FINISH_ERROR
+        elif error_type is not None:
+            # A call the runtime reports as cancelled, not failed.
+            step.finish_reason = (FINISH_CANCELLED
+                                  if FINISH_CANCELLED in (step_finish_reason, error_type)
+                                  else FINISH_ERROR)
+        elif step_finish_reason is not None:
+            step.finish_reason = step_finish_reason
 
     def _complete(self, inv: ChatInvocation, output_messages: Any) -> None:
         """The call's content to the completion hook (it puts the references on
@@ -290,19 +275,20 @@ class ChatOperations(HandlerBase):
                  system=system, tools=tools)
 
     def _emit_details(self, inv: ChatInvocation, attrs: dict[str, Any], output_messages: Any,
-                      err_type: str | None) -> None:
+                      error: BaseException | None, error_type: str | None) -> None:
         event = inv.event
         if self.event_content and output_messages is not None:
             self._note_event_content(inv, ((OUTPUT_MESSAGES, output_messages),))
         attributes = {**inv.attributes, **attrs}
+        err_type = error_type or (_error_type(error) if error else None)
         if err_type:
             attributes[ERROR_TYPE] = err_type
         emit_details(self._logger, inv.context, attributes, event)
 
     def _record_chat_metrics(self, inv: ChatInvocation, response_model: str | None,
                              input_tokens: int | None, output_tokens: int | None,
-                             err_type: str | None) -> None:
-        if not self.metering or inv.deferred:
+                             error: BaseException | None, error_type: str | None) -> None:
+        if inv.deferred:
             return
         base = inv.attributes
         attrs = {OPERATION_NAME: OP_CHAT}
@@ -321,6 +307,7 @@ class ChatOperations(HandlerBase):
                                   (TOKEN_TYPE_OUTPUT, output_tokens)):
             if count is not None:
                 self._token_usage.record(int(count), {**attrs, TOKEN_TYPE: token_type}, ctx)
+        err_type = error_type or (_error_type(error) if error else None)
         if err_type:
             attrs[ERROR_TYPE] = err_type
         self._operation_duration.record(perf_counter() - inv.start, attrs, ctx)
@@ -342,6 +329,58 @@ def _deferred_chat(parent: Any, frame: Any, compression: bool) -> ChatInvocation
                                   {CHAT_COMPRESSION: True} if compression else {})
 
 
+def _response_attributes(inv: ChatInvocation, response_model: Any, response_id: Any,
+                         finish_reasons: Any, input_tokens: int | None,
+                         output_tokens: int | None, details: dict[str, int] | None
+                         ) -> dict[str, Any]:
+    """What the response says, as the span's and the details event's attributes."""
+    attrs: dict[str, Any] = {}
+    if response_model is not None:
+        response_model = _clean(response_model)
+        if response_model:
+            attrs[RESPONSE_MODEL] = response_model
+    if response_id is not None:
+        response_id = _clean_id(response_id)
+        if response_id:
+            attrs[RESPONSE_ID] = response_id
+    reasons = _as_strings(finish_reasons) if finish_reasons else None
+    if reasons:
+        attrs[RESPONSE_FINISH_REASONS] = reasons
+    if input_tokens is not None:
+        attrs[USAGE_INPUT_TOKENS] = input_tokens
+    if output_tokens is not None:
+        attrs[USAGE_OUTPUT_TOKENS] = output_tokens
+    if details:
+        attrs.update(details)
+    if inv.first_chunk_at is not None:
+        attrs[RESPONSE_TIME_TO_FIRST_CHUNK] = inv.first_chunk_at - inv.start
+    return attrs
+
+
+def _compression(attrs: dict[str, Any], frame: Any, parent: Any) -> Any:
+    """Mark a context compression's call; returns its parent context."""
+    attrs[CHAT_COMPRESSION] = True
+    return frame.context if frame is not None else parent
+
+
+def _add_server(attrs: dict[str, Any], address: Any, port: Any) -> None:
+    address = _clean(address)
+    if address:
+        attrs[SERVER_ADDRESS] = address
+        if type(port) is int:
+            attrs[SERVER_PORT] = port
+
+
+def _add_details(frame: Any, details: dict[str, int]) -> None:
+    """`details` summed into `frame`'s usage details (under the usage lock)."""
+    summed = frame.usage_details
+    if summed is None:
+        frame.usage_details = dict(details)
+    else:
+        for key, value in details.items():
+            summed[key] = summed.get(key, 0) + value
+
+
 # The request's attributes that metrics carry (the conventions' metric attributes).
 _METRIC_KEYS = (PROVIDER_NAME, REQUEST_MODEL, SERVER_ADDRESS, SERVER_PORT)
 
@@ -350,6 +389,10 @@ _DETAIL_KEYS = (USAGE_CACHE_READ_INPUT_TOKENS, USAGE_CACHE_CREATION_INPUT_TOKENS
 
 
 def _usage_details(values: tuple[Any, Any, Any]) -> dict[str, int]:
+    """(cache read, cache creation, reasoning) tokens as attributes, where
+    reported (`_usage.details` reads them off a provider's usage object).
+    They are recorded as the conventions give them: parts of the input and
+    output counts, not additions to them."""
     details = {}
     for key, value in zip(_DETAIL_KEYS, values, strict=True):
         value = _as_int(value)
