@@ -151,3 +151,46 @@ def test_bad_values_never_raise(tel):
     assert json.loads(span.attributes["agents.agent.pending_tool_calls"]) == [
         {"id": "", "name": ""}]
     tel.detector.assert_all_ended()
+
+
+def test_a_wait_inside_an_invocation_is_on_the_span_that_waited_and_summed_on_the_agent(tel):
+    """PraisonAI's approvals: the tool call waits for a human's decision and
+    goes on; the agent invocation carries the sum of its waits."""
+    handler = tel.handler()
+    frame = handler.start_agent(Owner(), "bot")
+    handler.start_step(frame)
+    with current(frame.context):
+        tool = handler.start_tool("publish")
+        with current(tool.context):
+            handler.note_hitl_wait(0.25, "user_confirmation")
+        handler.finish_tool(tool)
+        other = handler.start_tool("publish")
+        handler.note_hitl_wait(0.5, "user_confirmation", context=other.context)
+        handler.finish_tool(other)
+    handler.finish_agent(frame)
+
+    tools = [s.attributes["agents.hitl.wait.duration"] for s in tel.spans()
+             if s.name == "execute_tool publish"]
+    assert tools == [0.25, 0.5]
+    assert tel.span("invoke_agent bot").attributes["agents.hitl.wait.duration"] == 0.75
+    (point,) = tel.points("agents.hitl.wait.duration")
+    assert dict(point.attributes) == {"gen_ai.agent.name": "bot",
+                                      "agents.agent.pending_reason": "user_confirmation"}
+    assert (point.count, point.sum) == (2, 0.75)
+
+
+def test_a_wait_outside_any_invocation_and_under_suppression(tel, monkeypatch):
+    handler = tel.handler()
+    handler.note_hitl_wait(1.0, "user_confirmation")  # no span, no agent: the metric only
+    (point,) = tel.points("agents.hitl.wait.duration")
+    assert dict(point.attributes) == {"agents.agent.pending_reason": "user_confirmation"}
+    with suppress_instrumentation():
+        handler.note_hitl_wait(1.0, "user_confirmation")
+    assert tel.points("agents.hitl.wait.duration")[0].count == 1
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_AGENTS_SIGNALS", "false")
+    off = tel.handler()
+    frame = off.start_agent(Owner(), "bot")
+    with current(frame.context):
+        off.note_hitl_wait(1.0, "user_confirmation")
+    off.finish_agent(frame)
+    assert "agents.hitl.wait.duration" not in tel.span("invoke_agent bot").attributes

@@ -294,3 +294,82 @@ def test_a_clean_team_links_its_members_and_adds_nothing_else(signals, respond):
 def tel_links(spans, name):
     (span,) = [s for s in spans if s.name == name]
     return list(span.links)
+
+
+# -- approvals ------------------------------------------------------------------
+@pytest.fixture
+def approvals():
+    """The approval registry with `publish_post` required and a callback set;
+    both undone after the test. (PraisonAI's default permissions deny its
+    built-in dangerous tools outright: a tool of our own needs the approval.)"""
+    from praisonaiagents.approval import get_approval_registry, set_approval_callback
+
+    registry = get_approval_registry()
+    registry.add_requirement("publish_post", "high")
+    yield set_approval_callback
+    set_approval_callback(None)
+    registry.remove_requirement("publish_post")
+    registry.clear_approved()
+
+
+def publish_post(text: str) -> str:
+    """Publish a post.
+
+    Args:
+        text: The post.
+    """
+    return f"published {text}"
+
+
+@pytest.mark.parametrize("entry", ["chat", "achat"])
+def test_an_approval_a_callback_decides_after_a_delay_is_a_measured_wait(signals, serve,
+                                                                         approvals, entry):
+    import asyncio
+    import time
+
+    serve([tool_calls([ToolCall("publish_post", {"text": "hello"})]), text("Published.")])
+    asked = []
+
+    def decide(function_name, arguments, risk_level):
+        asked.append((function_name, risk_level))
+        time.sleep(0.2)  # the human thinks
+        return True
+
+    approvals(decide)
+    agent = make_agent([publish_post])
+    started = time.perf_counter()
+    if entry == "chat":
+        answer = agent.chat("publish hello")
+    else:
+        answer = asyncio.run(agent.achat("publish hello"))
+    at_most = time.perf_counter() - started
+
+    tree = assert_tree(signals.exporter.get_finished_spans(), """
+        invoke_agent helper
+          react step
+            chat gpt-4o-mini
+            execute_tool publish_post
+          react step
+            chat gpt-4o-mini
+    """)
+    assert answer == "Published."
+    assert asked == [("publish_post", "high")]
+    tool = tree.find("execute_tool publish_post")[0].span
+    assert tool.attributes.get("gen_ai.tool.call.result") is None  # content is off
+    assert tool.status.status_code.name == "UNSET"  # approved: the tool ran
+    waited = tool.attributes["agents.hitl.wait.duration"]
+    assert 0.2 <= waited <= at_most
+    assert tree.span.attributes["agents.hitl.wait.duration"] == waited
+    (point,) = signals.points("agents.hitl.wait.duration")
+    assert dict(point.attributes) == {"gen_ai.agent.name": "helper",
+                                      "agents.agent.pending_reason": "user_confirmation"}
+    assert point.count == 1 and 0.2 <= point.sum <= at_most
+
+
+def test_a_tool_needing_no_approval_measures_no_wait(signals, serve, approvals):
+    serve([tool_calls([ToolCall("get_weather", {"city": "Lima"})]), text("Sunny.")])
+    approvals(lambda *args: pytest.fail("asked for a tool that needs no approval"))
+    assert make_agent().chat("weather in Lima?") == "Sunny."
+    assert all("agents.hitl.wait.duration" not in s.attributes
+               for s in signals.exporter.get_finished_spans())
+    assert signals.points("agents.hitl.wait.duration") == []

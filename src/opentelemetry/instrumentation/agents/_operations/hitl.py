@@ -20,7 +20,10 @@ from typing import Any
 from opentelemetry.metrics import Meter
 
 from .. import attributes as A
-from .._invocations import AgentInvocation
+from .._context import get_current as _get_current
+from .._context import span_of as _span_of
+from .._context import suppressed as _suppressed
+from .._invocations import AgentInvocation, current_frame
 from .._safety import report
 from .._values import clean as _clean
 from ._base import DURATION_BUCKETS, HandlerBase
@@ -132,6 +135,36 @@ class HitlOperations(HandlerBase):
             if agent_name:
                 attrs[A.AGENT_NAME] = agent_name
             self._hitl_wait.record(wait, attrs, frame.context)
+
+    def note_hitl_wait(self, seconds: float, reason: str, *, context: Any = None) -> None:
+        """The code running in `context` (default: the current one) waited
+        `seconds`, inside its invocation, for a human's decision (PraisonAI's
+        approvals): on the span that waited (a tool call's) and summed on the
+        agent invocation's (set when it ends), and as a metric."""
+        try:
+            if not (self.enabled and self.signals):
+                return
+            ctx = context if context is not None else _get_current()
+            if _suppressed(ctx):
+                return
+            seconds = float(seconds)
+            span = _span_of(ctx)
+            frame = current_frame(ctx)
+            if span is not None and (frame is None or span is not frame.span) \
+                    and span.is_recording():
+                span.set_attribute(A.HITL_WAIT_DURATION, seconds)
+            if frame is not None and not frame.ended and frame.span.is_recording():
+                extra = frame.extra if frame.extra is not None else {}
+                extra[A.HITL_WAIT_DURATION] = float(extra.get(A.HITL_WAIT_DURATION, 0.0)) + seconds
+                frame.extra = extra
+            if self.metering:
+                attrs = {A.AGENT_PENDING_REASON: reason}
+                name = frame.attributes.get(A.AGENT_NAME) if frame is not None else None
+                if name:
+                    attrs[A.AGENT_NAME] = name
+                self._hitl_wait.record(seconds, attrs, ctx)
+        except Exception:  # noqa: BLE001
+            report("note_hitl_wait")
 
     def external_tool_result(self, name: Any, *, call_id: Any = None, result: Any = None,
                              error_type: str | None = None,

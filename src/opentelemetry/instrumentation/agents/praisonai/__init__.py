@@ -42,6 +42,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         # Imported here: patching starts only when instrumenting.
         from . import (
             _agents,
+            _approvals,
             _auto,
             _flows,
             _guardrails,
@@ -64,7 +65,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         # Each concern registers its own patches, for the modules it cares about.
         for concern in (_agents, _tty, _tools, _models, _litellm, _responses, _teams, _lite,
                         _flows, _guardrails, _knowledge, _memory, _launch, _schedule,
-                        _rate_limit, _persistence, _auto):
+                        _rate_limit, _persistence, _auto, _approvals):
             concern.install(patcher, handler)
         _mcp.install(patcher)
 
