@@ -15,9 +15,10 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry import trace
 from opentelemetry.instrumentation.agents import _nesting
 
-from .contract import Owner, TelemetryHandler, current
+from .contract import Owner, current
 
 API = "test.sdk.create"
+SPAN_ONLY_API = "test.sdk.respond"  # wrapped by one that records no metrics for it
 TOKENS = "gen_ai.client.token.usage"
 
 
@@ -40,10 +41,9 @@ def stubborn(monkeypatch):
     module.StubbornInstrumentor = StubbornInstrumentor
     monkeypatch.setitem(sys.modules, module.__name__, module)
     monkeypatch.setitem(_nesting._NON_COOPERATING, API,
-                        ((module.__name__, "StubbornInstrumentor"),))
-    # The chat operation looks only while the (one) known module is imported.
-    monkeypatch.setattr(sys.modules[TelemetryHandler.start_chat.__module__], "_DEFER_MODULE",
-                        module.__name__)
+                        ((module.__name__, "StubbornInstrumentor", _nesting.DEFER_ALL),))
+    monkeypatch.setitem(_nesting._NON_COOPERATING, SPAN_ONLY_API,
+                        ((module.__name__, "StubbornInstrumentor", _nesting.DEFER_SPAN),))
     instrumentor = StubbornInstrumentor()
     yield instrumentor
     if instrumentor.is_instrumented_by_opentelemetry:
@@ -88,6 +88,24 @@ def test_a_call_through_a_wrapped_api_is_the_providers(tel, stubborn):
     assert tel.events() == []
 
 
+def test_a_provider_without_metrics_takes_the_span_and_leaves_ours(tel, stubborn):
+    stubborn.instrument()
+    handler = tel.handler(emit_event="true")
+    _round(tel, handler, SPAN_ONLY_API, "provider span")
+
+    tel.tree("""
+        invoke_agent bot
+          react step {gen_ai.react.finish_reason=stop}
+            provider span
+    """)
+    assert sorted((p.attributes["gen_ai.token.type"], p.sum) for p in tel.points(TOKENS)) == [
+        ("input", 10), ("output", 4)]
+    point = tel.point("gen_ai.client.operation.duration")
+    assert point.attributes["gen_ai.provider.name"] == "openai"
+    assert tel.point("gen_ai.client.operation.time_to_first_chunk").count == 1
+    assert tel.events() == []
+
+
 def test_other_apis_and_an_uninstrumented_provider_keep_our_span(tel, stubborn):
     handler = tel.handler()
     _round(tel, handler, API, None)  # imported, never instrumented
@@ -102,10 +120,11 @@ def test_other_apis_and_an_uninstrumented_provider_keep_our_span(tel, stubborn):
 
 
 def test_absent_module_is_one_lookup_and_no_import(monkeypatch):
-    monkeypatch.setitem(_nesting._NON_COOPERATING, API, (("tests_never_imported", "X"),))
-    assert _nesting.deferred_to(API) is False
+    monkeypatch.setitem(_nesting._NON_COOPERATING, API,
+                        (("tests_never_imported", "X", _nesting.DEFER_ALL),))
+    assert _nesting.deferred_to(API) == 0
     assert "tests_never_imported" not in sys.modules
-    assert _nesting.deferred_to("unknown.api") is False
+    assert _nesting.deferred_to("unknown.api") == 0
 
 
 def test_deferred_call_runs_under_the_round(tel, stubborn):

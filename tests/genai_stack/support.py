@@ -64,3 +64,15 @@ def server_tokens(script) -> dict[str, int]:
     """The tokens the scripted turns report, by token type."""
     return {"input": sum(t.usage[0] for t in script),
             "output": sum(t.usage[1] for t in script)}
+
+
+def forget_openllmetry_responses() -> None:
+    """Empty OpenLLMetry's process-wide record of the Responses API responses
+    it has seen, keyed by response id: the scripted server gives every test
+    the same ids, and a response id it already holds is traced as the old
+    response's continuation (in that response's trace). Real ids are unique."""
+    try:
+        from opentelemetry.instrumentation.openai.v1 import responses_wrappers
+    except ImportError:
+        return
+    responses_wrappers.responses.clear()

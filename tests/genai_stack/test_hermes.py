@@ -21,6 +21,7 @@ from .support import (
     OURS,
     PROVIDERS,
     chat_spans,
+    forget_openllmetry_responses,
     official_anthropic,
     scopes,
     server_tokens,
@@ -79,3 +80,54 @@ def test_anthropic_messages(with_us, stack, exporter, metric_reader, server):  #
     scope = OURS if with_us else "opentelemetry.instrumentation.genai.anthropic"
     assert scopes(chat_spans(exporter)) == [scope, scope]
     assert token_sums(metric_reader) == server_tokens(SCRIPT)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_openllmetry_responses():
+    forget_openllmetry_responses()
+
+
+# OpenLLMetry's Responses API wrappers honour only the generic
+# suppress-instrumentation key and record no token metrics: we defer the span
+# to them and keep our metrics (docs/genai-stack.md).
+RESPONSES_SPAN_OWNER = {"genai-openai": OURS,
+                        "openllmetry-openai": PROVIDERS["openllmetry-openai"][1]}
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_codex_responses_provider_alone(name, streaming, stack, exporter, metric_reader,
+                                        server):  # noqa: F811
+    """The Responses API through the OpenAI SDK: each provider traces it alone."""
+    factory, scope = PROVIDERS[name]
+    stack(None, [factory()])
+    srv = server(SCRIPT)
+    assert _run(srv, streaming, "codex_responses") == "The sum is 5."
+    assert len(srv.requests) == 2
+    assert scopes(chat_spans(exporter)) == [scope, scope]
+    assert token_sums(metric_reader) == (server_tokens(SCRIPT) if name == "genai-openai"
+                                         else {})
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("streaming", [True, False])
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_codex_responses_one_chat_span(name, streaming, order, stack, exporter, metric_reader,
+                                       server):  # noqa: F811
+    factory, _ = PROVIDERS[name]
+    stack(_ours(), [factory()], ours_first=ORDERS[order])
+    srv = server(SCRIPT)
+    assert _run(srv, streaming, "codex_responses") == "The sum is 5."
+    assert len(srv.requests) == 2
+    chats = chat_spans(exporter)
+    assert scopes(chats) == [RESPONSES_SPAN_OWNER[name]] * 2
+    assert token_sums(metric_reader) == server_tokens(SCRIPT)
+    if name == "genai-openai":
+        # Published by the official instrumentation only; ours does not know it.
+        assert [c.attributes.get("openai.api.type") for c in chats] == ["responses"] * 2
+    else:
+        (agent,) = [s for s in exporter.get_finished_spans() if s.name == "invoke_agent hermes"]
+        # Under our rounds, one each.
+        steps = {s.context.span_id for s in exporter.get_finished_spans()
+                 if s.name == "react step" and s.parent.span_id == agent.context.span_id}
+        assert len(steps) == 2 and {c.parent.span_id for c in chats} == steps

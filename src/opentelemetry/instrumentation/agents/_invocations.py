@@ -133,10 +133,11 @@ class ChatInvocation(_Invocation):
         # `event`: the content the details event carries (None: no event).
         self.first_chunk_at = self.event = None
 
-    # True for a call a provider instrumentation that cannot step aside traces
-    # instead of us (`DeferredChatInvocation`): a class attribute, so the
-    # ordinary call pays nothing for it.
+    # A call a provider instrumentation that cannot step aside traces instead
+    # of us (the subclasses below): class attributes, so the ordinary call
+    # pays nothing for them.
     deferred = False
+    own_metrics = True
 
 
 class DeferredChatInvocation(ChatInvocation):
@@ -147,6 +148,15 @@ class DeferredChatInvocation(ChatInvocation):
 
     __slots__ = ()
     deferred = True
+    own_metrics = False
+
+
+class SpanDeferredChatInvocation(DeferredChatInvocation):
+    """The same, for a provider instrumentation that records no metrics for
+    the call: our `gen_ai.client.*` metrics stay."""
+
+    __slots__ = ()
+    own_metrics = True
 
 
 class ToolInvocation(_Invocation):

@@ -194,22 +194,29 @@ def published(data: Any) -> dict[str, Any] | None:
 
 
 
-# Provider instrumentations that honour neither contract: they ignore the
-# suppression keys and run only on util-genai releases without the nesting
-# data. The SDK APIs each wraps -> (its module, its instrumentor class).
-_OPENAI_V2 = ("opentelemetry.instrumentation.openai_v2", "OpenAIInstrumentor")
-# The one such module today: callers test `NON_COOPERATING_MODULE in sys.modules`
-# first, so that a model call pays one dict lookup while it was never imported.
-NON_COOPERATING_MODULE = _OPENAI_V2[0]
-_NON_COOPERATING: dict[str, tuple[tuple[str, str], ...]] = {
+# Provider instrumentations that honour neither contract for some SDK API:
+# openai-v2 ignores the suppression keys and runs only on util-genai
+# releases without the nesting data; OpenLLMetry's OpenAI instrumentation
+# steps aside for chat completions and embeddings but not for the Responses
+# API (those wrappers read only the generic suppress-instrumentation key, which
+# would silence every instrumentation under the call). The SDK API -> (its
+# module, its instrumentor class, whether it records `gen_ai.client.*`
+# metrics for those calls: where it does not, ours stay).
+DEFER_ALL = 2  # its span and its metrics: none of ours
+DEFER_SPAN = 1  # its span, our metrics
+_OPENAI_V2 = ("opentelemetry.instrumentation.openai_v2", "OpenAIInstrumentor", DEFER_ALL)
+_OPENLLMETRY = ("opentelemetry.instrumentation.openai", "OpenAIInstrumentor", DEFER_SPAN)
+_NON_COOPERATING: dict[str, tuple[tuple[str, str, int], ...]] = {
     A.SDK_OPENAI_CHAT: (_OPENAI_V2,),
     A.SDK_OPENAI_EMBEDDINGS: (_OPENAI_V2,),
+    A.SDK_OPENAI_RESPONSES: (_OPENLLMETRY,),
 }
 _modules = sys.modules
 
 
-def deferred_to(api: str) -> bool:
-    """True while a provider instrumentation that cannot step aside wraps `api`.
+def deferred_to(api: str) -> int:
+    """How far a model call through `api` defers to a provider instrumentation
+    that cannot step aside (0: not at all, `DEFER_SPAN`, `DEFER_ALL`).
 
     Read off the instrumentor itself (instrumentors are singletons that note
     whether they are instrumented), so it holds whichever was instrumented
@@ -217,13 +224,13 @@ def deferred_to(api: str) -> bool:
     was never imported is not instrumented; the common case is one dict
     lookup for the API and one in `sys.modules`.
     """
-    for module_name, class_name in _NON_COOPERATING.get(api, ()):
+    for module_name, class_name, how in _NON_COOPERATING.get(api, ()):
         module = _modules.get(module_name)
         if module is not None:
             instance = getattr(getattr(module, class_name, None), "_instance", None)
             if getattr(instance, "_is_instrumented_by_opentelemetry", False) is True:
-                return True
-    return False
+                return how
+    return 0
 
 
 # The InferenceData fields that map one-to-one onto span attributes, for the

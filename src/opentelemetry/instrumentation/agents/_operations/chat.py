@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from sys import modules as _modules
 from time import perf_counter
 from typing import Any
 
@@ -12,10 +11,10 @@ from opentelemetry.trace import NonRecordingSpan, SpanKind, get_current_span
 
 from .._completion import complete
 from .._events import emit_details
-from .._invocations import ChatInvocation, DeferredChatInvocation
+from .._invocations import ChatInvocation, DeferredChatInvocation, SpanDeferredChatInvocation
 from .._nesting import AVAILABLE as _NESTING
+from .._nesting import DEFER_ALL as _DEFER_ALL
 from .._nesting import INFERENCE_KEY as _INFERENCE_KEY
-from .._nesting import NON_COOPERATING_MODULE as _DEFER_MODULE
 from .._nesting import deferred_to as _deferred_to
 from .._nesting import inference_data, inference_extras, published
 from .._nesting import model_context as _model_context
@@ -113,8 +112,6 @@ class ChatOperations(HandlerBase):
                     attrs[CONVERSATION_ID] = conversation
             if compression:  # outside any round: under the agent span itself
                 parent = _compression(attrs, frame, parent)
-            if _DEFER_MODULE in _modules and api is not None and _deferred_to(api):
-                return _deferred_chat(parent, frame, compression)
             if provider:
                 provider = _clean(provider)
                 if provider:
@@ -127,6 +124,10 @@ class ChatOperations(HandlerBase):
                 attrs[REQUEST_STREAM] = bool(stream)
             if request:
                 attrs.update(request)
+            if api is not None:
+                how = _deferred_to(api)
+                if how:
+                    return self._deferred_chat(parent, frame, attrs, how, stream)
             span = self._start(f"chat {request_model}" if request_model else "chat",
                                SpanKind.CLIENT, parent, attrs)
             # Inner provider instrumentations step aside and publish into `nested`.
@@ -141,6 +142,21 @@ class ChatOperations(HandlerBase):
         except Exception:  # noqa: BLE001
             report("start_chat")
             return None
+
+    def _deferred_chat(self, parent: Any, frame: Any, attrs: dict[str, Any], how: int,
+                       stream: bool | None) -> ChatInvocation:
+        """A model call a provider instrumentation that cannot step aside traces:
+        no span or event of ours (and, where it records them, no metrics), so a
+        call is one span and its tokens count once. The SDK call runs under the
+        enclosing span (the round), where the provider's span lands; what the
+        runtime reports still counts toward the agent span and ends the round."""
+        span = NonRecordingSpan(get_current_span(parent).get_span_context())
+        cls = DeferredChatInvocation if how == _DEFER_ALL else SpanDeferredChatInvocation
+        inv = cls(span, _model_context(parent, span), perf_counter(), frame, attrs)
+        if stream:
+            inv.last_chunk_at = None
+            inv.chunk_gaps = [] if self.metering and cls.own_metrics else None
+        return inv
 
     def _note_input_content(self, inv: ChatInvocation, input_messages: Any,
                             system_instructions: Any, tool_definitions: Any) -> None:
@@ -288,7 +304,7 @@ class ChatOperations(HandlerBase):
     def _record_chat_metrics(self, inv: ChatInvocation, response_model: str | None,
                              input_tokens: int | None, output_tokens: int | None,
                              error: BaseException | None, error_type: str | None) -> None:
-        if inv.deferred:
+        if not inv.own_metrics:
             return
         base = inv.attributes
         attrs = {OPERATION_NAME: OP_CHAT}
@@ -316,17 +332,6 @@ class ChatOperations(HandlerBase):
             self._time_to_first_chunk.record(first - inv.start, attrs, ctx)
             for gap in getattr(inv, "chunk_gaps", None) or ():
                 self._time_per_output_chunk.record(gap, attrs, ctx)
-
-
-def _deferred_chat(parent: Any, frame: Any, compression: bool) -> ChatInvocation:
-    """A model call a provider instrumentation that cannot step aside traces:
-    no span, metric or event of ours (its own are the call's), so that a call
-    is one span and its tokens count once. The SDK call runs under the
-    enclosing span (the round), where the provider's span lands; what the
-    runtime reports still counts toward the agent span and ends the round."""
-    span = NonRecordingSpan(get_current_span(parent).get_span_context())
-    return DeferredChatInvocation(span, _model_context(parent, span), perf_counter(), frame,
-                                  {CHAT_COMPRESSION: True} if compression else {})
 
 
 def _response_attributes(inv: ChatInvocation, response_model: Any, response_id: Any,

@@ -11,20 +11,23 @@ from typing import Any
 
 
 class ProviderNames:
-    """Callable: model -> provider name, or None for a class outside the table."""
+    """Callable: model -> provider name (or what the table maps its module to),
+    `default` for a class outside the table."""
 
-    def __init__(self, by_module: dict[str, str], package: str = "model") -> None:
+    def __init__(self, by_module: dict[str, Any], package: str = "model",
+                 default: Any = None) -> None:
         self._by_module = by_module
         self._package = package
-        self._cache: dict[type, str | None] = {}
+        self._default = default
+        self._cache: dict[type, Any] = {}
 
-    def __call__(self, model: Any) -> str | None:
+    def __call__(self, model: Any) -> Any:
         cls = type(model)
         try:
             return self._cache[cls]
         except KeyError:
             pass
-        found = None
+        found = self._default
         # A user's subclass of a provider's model still names that provider.
         for klass in cls.__mro__:
             parts = klass.__module__.split(".")

@@ -37,31 +37,26 @@ def end_abandoned(streams: list[Any], error: BaseException | None) -> None:
     streams.clear()
 
 
-# Where AgentScope keeps each provider's models -> gen_ai.provider.name.
-provider_name = ProviderNames({
-    "_openai_chat": "openai",
-    "_openai_response": "openai",
-    "_anthropic": "anthropic",
-    "_dashscope": "dashscope",
-    "_gemini": "gcp.gemini",
-    "_ollama": "ollama",
-    "_deepseek": "deepseek",
-    "_moonshot": "moonshot",
-    "_xai": "x_ai",
-    "_volcengine": "volcengine",
-    "_minimax": "minimax",
-})
-# The models that call the OpenAI SDK -> the SDK API they call (AgentScope's
-# DashScope, DeepSeek, Moonshot and Volcengine classes use its chat
-# completions against their own endpoints).
-sdk_api = ProviderNames({
-    "_openai_chat": A.SDK_OPENAI_CHAT,
-    "_dashscope": A.SDK_OPENAI_CHAT,
-    "_deepseek": A.SDK_OPENAI_CHAT,
-    "_moonshot": A.SDK_OPENAI_CHAT,
-    "_volcengine": A.SDK_OPENAI_CHAT,
-    "_openai_response": A.SDK_OPENAI_RESPONSES,
-})
+# Where AgentScope keeps each provider's models -> (gen_ai.provider.name, the
+# SDK API its model calls go through). AgentScope's DashScope, DeepSeek,
+# Moonshot and Volcengine classes use the OpenAI SDK's chat completions
+# against their own endpoints.
+_PROVIDERS = {
+    "_openai_chat": ("openai", A.SDK_OPENAI_CHAT),
+    "_openai_response": ("openai", A.SDK_OPENAI_RESPONSES),
+    "_anthropic": ("anthropic", None),
+    "_dashscope": ("dashscope", A.SDK_OPENAI_CHAT),
+    "_gemini": ("gcp.gemini", None),
+    "_ollama": ("ollama", None),
+    "_deepseek": ("deepseek", A.SDK_OPENAI_CHAT),
+    "_moonshot": ("moonshot", A.SDK_OPENAI_CHAT),
+    "_xai": ("x_ai", None),
+    "_volcengine": ("volcengine", A.SDK_OPENAI_CHAT),
+    "_minimax": ("minimax", None),
+}
+provider_name = ProviderNames({module: names[0] for module, names in _PROVIDERS.items()})
+# Both at once for a model call: one cached lookup.
+provider_and_api = ProviderNames(_PROVIDERS, default=(None, None))
 
 
 class Types:

@@ -27,7 +27,7 @@ from ..._invocations import current_frame
 from ..._patching import Patcher
 from ..._safety import report
 from . import messages as _messages
-from ._shared import provider_name, read_field, sdk_api
+from ._shared import provider_and_api, read_field
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
@@ -89,10 +89,11 @@ def _structured_wrapper(handler: TelemetryHandler):
             if handler.capture_content:
                 inputs, system = _messages.request(
                     args[0] if args else kwargs.get("messages"))
+            provider, api = provider_and_api(instance)
             inv = handler.start_chat(
-                request_model=getattr(instance, "model", None), provider=provider_name(instance),
+                request_model=getattr(instance, "model", None), provider=provider,
                 stream=getattr(instance, "stream", None), input_messages=inputs,
-                system_instructions=system, compression=compressing, api=sdk_api(instance))
+                system_instructions=system, compression=compressing, api=api)
         except Exception:  # noqa: BLE001
             report("agentscope structured output start")
         if inv is None:

@@ -23,7 +23,7 @@ from ..._safety import report
 from ..._streams import trace_async_stream
 from . import messages as _messages
 from . import native
-from ._shared import Types, provider_name, sdk_api, watch_stream
+from ._shared import Types, provider_and_api, watch_stream
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
@@ -145,15 +145,16 @@ def _model_wrapper(handler: TelemetryHandler, types: Types):
                                _NO_FIELDS).get("base_url")
             address, port = _request.server(base_url) if base_url else _NO_SERVER
             parameters = getattr(getattr(instance, "parameters", None), "__dict__", _NO_FIELDS)
+            provider, api = provider_and_api(instance)
             inv = handler.start_chat(
                 request_model=getattr(instance, "model", None),
-                provider=provider_name(instance),
+                provider=provider,
                 stream=getattr(instance, "stream", None),
                 input_messages=inputs, system_instructions=system,
                 request=None if tuple(map(parameters.get, _PARAMETER_NAMES)) == _UNSET
                 else _parameters(parameters),
                 server_address=address, server_port=port, tool_definitions=tools,
-                api=sdk_api(instance),
+                api=api,
             )
         except Exception:  # noqa: BLE001
             report("agentscope model call start")
