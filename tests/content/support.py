@@ -85,8 +85,15 @@ def text_of(message: dict[str, Any]) -> str:
     return "".join(p["content"] for p in message["parts"] if p["type"] == "text")
 
 
+# The content keys whose values are JSON (a tool's arguments and result may be
+# plain text, recorded as it is).
+JSON_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
+             "gen_ai.tool.definitions")
+
+
 def assert_truncated(spans: Iterable[Any], limit: int) -> int:
-    """Every content value is at most `limit` long; returns how many were cut."""
+    """Every content value is at most `limit` long and the message values are
+    still JSON; returns how many were cut (hold a marked text)."""
     cut = 0
     for span in spans:
         for key in CONTENT_KEYS:
@@ -94,9 +101,25 @@ def assert_truncated(spans: Iterable[Any], limit: int) -> int:
             if value is None:
                 continue
             assert len(value) <= limit, (span.name, key, len(value))
-            if value.endswith(TRUNCATION_MARK):
+            if key in JSON_KEYS:
+                json.loads(value)
+            if TRUNCATION_MARK in value:
                 cut += 1
     return cut
+
+
+def assert_cut_in_shape(text: str, limit: int) -> list[Any]:
+    """A value cut at `limit` that kept the conventions' message shape: JSON, a
+    list of messages with parts, at least one text marked; returns it parsed."""
+    assert len(text) <= limit
+    value = json.loads(text)
+    assert isinstance(value, list) and value
+    assert all(isinstance(m, dict) and "role" in m and isinstance(m["parts"], list)
+               for m in value)
+    marked = [p for m in value for p in m["parts"]
+              if isinstance(p.get("content"), str) and p["content"].endswith(TRUNCATION_MARK)]
+    assert marked, text
+    return value
 
 
 REDACTED = "[redacted]"

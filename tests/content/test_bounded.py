@@ -18,16 +18,16 @@ import pytest
 from opentelemetry.instrumentation.agents import _content, _settings
 from opentelemetry.instrumentation.agents import _genai_messages as M
 from opentelemetry.instrumentation.agents._content import (
-    TRUNCATION_MARK,
     render,
     render_structured,
     to_json,
-    truncate,
 )
 from opentelemetry.instrumentation.agents.agentscope.v1 import messages as v1
 from opentelemetry.instrumentation.agents.agentscope.v2 import messages as v2
 from opentelemetry.instrumentation.agents.hermes import _messages as hermes
 from opentelemetry.instrumentation.agents.praisonai import _messages as praisonai
+
+from .support import assert_cut_in_shape
 
 KEY = "gen_ai.input.messages"
 
@@ -103,7 +103,7 @@ def test_long_openai_history_is_cut_and_read_only_as_far_as_it_fits(name, lazy, 
     visited: list[int] = []
     history = openai_history(n, visited)
     reference, reference_system = eager(history)
-    expected = truncate(to_json(reference, 1 << 62), limit)
+    expected = to_json(reference, limit)
     visited.clear()
 
     inputs, system = lazy(history)
@@ -113,8 +113,9 @@ def test_long_openai_history_is_cut_and_read_only_as_far_as_it_fits(name, lazy, 
 
     text = render("chat", KEY, inputs, limit)
 
+    # The eager text, cut inside its messages: still JSON of their shape.
     assert text == expected
-    assert len(text) == limit and text.endswith(TRUNCATION_MARK)
+    assert_cut_in_shape(text, limit)
     # Read: exactly the prefix that serializing up to the limit needs.
     assert visited == list(range(_fitting(reference, limit)))
     assert len(visited) < n / 10
@@ -126,7 +127,7 @@ def test_long_agentscope2_history_is_cut_and_read_only_as_far_as_it_fits(n, limi
     visited: list[int] = []
     history = [Msg(-1, [], "system", "You help."), *msg_history(n, visited)]
     reference = v2.convert(history[1:])
-    expected = truncate(to_json(reference, 1 << 62), limit)
+    expected = to_json(reference, limit)
     visited.clear()
 
     inputs, system = v2.request(history)
@@ -134,7 +135,8 @@ def test_long_agentscope2_history_is_cut_and_read_only_as_far_as_it_fits(n, limi
     assert visited == [0]
     text = render("chat", KEY, inputs, limit)
 
-    assert text == expected and len(text) == limit
+    assert text == expected
+    assert_cut_in_shape(text, limit)
     assert visited == list(range(_fitting(reference, limit)))
 
 
@@ -143,12 +145,13 @@ def test_agent_input_of_many_messages_is_read_only_as_far_as_it_fits(module):
     visited: list[int] = []
     history = msg_history(10_000, visited)
     reference = module.convert(history)
-    expected = truncate(to_json(reference, 1 << 62), 500)
+    expected = to_json(reference, 500)
     visited.clear()
 
     text = render("agent", KEY, module.agent_input(history), 500)
 
-    assert text == expected and len(text) == 500
+    assert text == expected
+    assert_cut_in_shape(text, 500)
     assert visited == list(range(_fitting(reference, 500)))
 
 
@@ -190,11 +193,13 @@ def test_same_text_as_converting_everything(sample, limit):
             assert list(lazy_inputs) == eager_inputs
 
 
-def test_event_content_of_a_long_history_is_the_cut_text():
+def test_event_content_of_a_long_history_is_the_cut_value():
+    """Structured, as an uncut value is: the messages cut inside their texts."""
     visited: list[int] = []
     inputs, _ = praisonai.request(openai_history(10_000, visited))
     value = render_structured("chat", KEY, inputs, 300)
-    assert isinstance(value, str) and len(value) == 300 and value.endswith(TRUNCATION_MARK)
+    assert isinstance(value, list)
+    assert_cut_in_shape(_content._dumps(value), 300)
     assert len(visited) < 20
 
 
@@ -236,4 +241,64 @@ def test_an_unreadable_message_deep_in_a_history_drops_only_the_attribute(caplog
     assert any("converting content" in r.getMessage() for r in caplog.records)
     # Past the limit the unreadable message is never reached: recorded, cut.
     text = render("chat", KEY, inputs, 100)
-    assert len(text) == 100 and text.endswith(TRUNCATION_MARK)
+    assert_cut_in_shape(text, 100)
+
+
+def _random_messages(rng) -> list[dict[str, Any]]:
+    alphabet = 'ab "\\\n\u00e9\u2028\U0001f600'
+    return [{"role": rng.choice(["user", "assistant", "tool"]),
+             "parts": [{"type": "text",
+                        "content": "".join(rng.choice(alphabet)
+                                           for _ in range(rng.randint(0, 400)))}
+                       for _ in range(rng.randint(1, 3))]}
+            for _ in range(rng.randint(1, 5))]
+
+
+def test_a_cut_value_stays_json_of_the_same_shape():
+    """Whatever the texts (escapes, non-ASCII) and the limit: at most the limit,
+    JSON, the messages' shape (roles and part types as given, a prefix of the
+    messages), every cut text marked; under the limit, the text unchanged."""
+    import random
+
+    rng = random.Random(20)
+    for _ in range(2000):
+        messages = _random_messages(rng)
+        limit = rng.randint(300, 3000)  # room for one message's shape, each text marked
+        whole = to_json(messages, 1 << 62)
+        text = to_json(messages, limit)
+        if len(whole) <= limit:
+            assert text == whole
+            continue
+        value = assert_cut_in_shape(text, limit)
+        assert len(value) <= len(messages)
+        for got, sent in zip(value, messages, strict=False):
+            assert got["role"] == sent["role"]
+            assert [p["type"] for p in got["parts"]] == [p["type"] for p in sent["parts"]]
+            for part, original in zip(got["parts"], sent["parts"], strict=True):
+                if part["content"] != original["content"]:
+                    assert part["content"].endswith(_content.TRUNCATION_MARK)
+                    kept = part["content"][:-len(_content.TRUNCATION_MARK)]
+                    assert original["content"].startswith(kept)
+
+
+def test_one_huge_text_is_cut_inside_its_message():
+    huge = [{"role": "user", "parts": [{"type": "text", "content": "x" * 5_000_000}]},
+            {"role": "assistant", "parts": [{"type": "text", "content": "ok"}]}]
+    text = render("chat", KEY, huge, 200)
+    (message,) = assert_cut_in_shape(text, 200)
+    assert message["role"] == "user"
+    assert len(text) >= 200 - 4  # the room is used, not wasted
+
+
+def test_a_dict_value_is_cut_inside_its_strings():
+    arguments = {"query": "q" * 10_000, "limit": 5, "tags": ["t" * 500, "short"]}
+    text = to_json(arguments, 300)
+    value = json.loads(text)
+    assert len(text) <= 300 and value["limit"] == 5 and value["tags"][1] == "short"
+    assert value["query"].endswith(_content.TRUNCATION_MARK)
+
+
+def test_a_shape_too_big_for_the_limit_is_one_marked_json_string():
+    text = to_json([{"role": "user", "parts": [{"type": "text", "content": "x" * 100}]}], 40)
+    assert len(text) <= 40 and isinstance(json.loads(text), str)
+    assert text.endswith(_content.TRUNCATION_MARK + '"')

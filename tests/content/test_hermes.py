@@ -17,6 +17,7 @@ from tests.hermes.conftest import server  # noqa: F401 - a fixture
 from tests.hermes.support import NUMBERS, add_numbers, make_agent, tools
 
 from .support import (
+    assert_cut_in_shape,
     assert_hook_failure_logged_once,
     assert_no_content,
     assert_redacted,
@@ -170,8 +171,7 @@ def test_long_history_is_cut_at_the_limit_and_converted_only_as_far_as_it_fits(
     (sent,) = srv.requests
     assert len(sent["messages"]) == 1002  # the system prompt, the history, the question
     inputs, _ = M.openai_request(sent["messages"])
-    assert value == _content.truncate(_content.to_json(inputs, 1 << 62),
-                                      _settings.DEFAULT_MAX_LENGTH)
-    assert len(value) == _settings.DEFAULT_MAX_LENGTH
+    assert value == _content.to_json(inputs, _settings.DEFAULT_MAX_LENGTH)
+    assert_cut_in_shape(value, _settings.DEFAULT_MAX_LENGTH)
     # Some 140 messages of 60 characters fit in 8,192; not 1,001.
     assert 50 < len(converted) < 250

@@ -112,10 +112,12 @@ def _fallback(value: Any) -> Any:
 def to_json(value: Any, limit: int | None = None) -> str:
     """Serialize `value` to JSON text no longer than `limit`; never raises.
 
-    Strings pass through as they are (a tool's result is usually text), other
-    values become JSON, with anything JSON cannot encode replaced by a
-    description of it. Cyclic or otherwise hopeless values become a fixed
-    placeholder. The one exception raised is `ContentDropped`, from a
+    Strings pass through as they are (a tool's result is usually text) and
+    are cut at the limit, ending in `TRUNCATION_MARK`. Other values become
+    JSON, with anything JSON cannot encode replaced by a description of it;
+    one longer than the limit is cut inside its texts (`fit`), so it stays
+    valid JSON in the same shape. Cyclic or otherwise hopeless values become
+    a fixed placeholder. The one exception raised is `ContentDropped`, from a
     `LazyList` whose converter failed (already reported): `render` and
     `render_structured` record nothing then.
     """
@@ -123,21 +125,28 @@ def to_json(value: Any, limit: int | None = None) -> str:
         limit = max_length()
     try:
         if isinstance(value, str):
-            text = value
-        elif isinstance(value, (list, tuple, LazyList)):
+            return truncate(_exportable(value), limit)
+        if isinstance(value, (list, tuple, LazyList)):
             text = _bounded_list(value, limit)
         else:
             text = _dumps(value)
+            if len(text) > limit:
+                text = fit(json.loads(text), limit)
     except ContentDropped:
         raise
     except Exception:  # noqa: BLE001 - cycles, broken __repr__, recursion
-        text = UNSERIALIZABLE
+        return truncate(UNSERIALIZABLE, limit)
+    # No JSON fits in fewer than two characters: a limit that small cuts the text.
+    return _exportable(text if len(text) <= limit else truncate(text, limit))
+
+
+def _exportable(text: str) -> str:
     # Lone surrogates cannot be exported as UTF-8; replace rather than fail.
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8")
-    return truncate(text, limit)
+    return text
 
 
 def _make_dumps() -> Callable[[Any], str]:
@@ -180,19 +189,145 @@ _dumps = _make_dumps()
 
 
 def _bounded_list(items: Any, limit: int) -> str:
-    """`items` as a JSON array, the same text `json.dumps` gives, but items are
-    serialized one at a time and the rest skipped once `limit` is passed (the
-    caller cuts the text to the limit)."""
-    pieces = []
-    size = 1  # "[" and a "," after each item but the last (or the "]")
+    """`items` as a JSON array no longer than `limit`: the text `json.dumps`
+    gives while it fits. Items are serialized one at a time and the rest never
+    read once the limit is passed; the item that passes it is cut inside its
+    texts to what room is left (`_shrink`), or, when not even its shape fits,
+    left out and the item before it marked instead."""
+    pieces: list[str] = []
+    size = 2  # "[" and "]"
     dumps = _dumps
     for item in items:
         piece = dumps(item)
-        pieces.append(piece)
-        size += len(piece) + 1
-        if size > limit + 1:
-            return "[" + ",".join(pieces)
+        room = limit - size - (1 if pieces else 0)
+        if len(piece) <= room:
+            pieces.append(piece)
+            size += len(piece) + (1 if len(pieces) > 1 else 0)
+            continue
+        cut = _shrink(_copy(item, piece, room), room)
+        if cut is not None:
+            pieces.append(cut)
+        elif pieces:
+            # The previous item, marked (in its own room and what is left): the
+            # value was cut after it.
+            last = pieces[-1]
+            pieces[-1] = _shrink(json.loads(last), len(last) + limit - size, force=True) or last
+        else:  # not even one item's shape fits: its text, cut, as one JSON string
+            return _quoted("[" + piece, limit)
+        break
     return "[" + ",".join(pieces) + "]"
+
+
+# Keys whose string values give a message its shape (the conventions' roles,
+# part types, ids, names): never cut, so a cut value keeps its shape.
+_STRUCTURAL = frozenset({"role", "type", "id", "name", "finish_reason", "mime_type",
+                         "modality", "file_id", "uri"})
+_encode_string = json.encoder.encode_basestring  # ensure_ascii=False, as `_dumps`
+
+
+def fit(value: Any, limit: int) -> str:
+    """`value` (plain JSON data) as JSON text of at most `limit` characters,
+    its longest texts cut (each ending in `TRUNCATION_MARK`) so it keeps its
+    shape; when even its shape does not fit, its whole text cut and marked as
+    one JSON string (`_quoted`). Lists go through `_bounded_list`."""
+    if isinstance(value, list):
+        return _bounded_list(value, limit)
+    cut = _shrink(value, limit)
+    return cut if cut is not None else _quoted(_dumps(value), limit)
+
+
+def _quoted(text: str, limit: int) -> str:
+    """`text` cut and marked as one JSON string of at most `limit` characters
+    (what a value whose shape alone does not fit becomes: still JSON, still marked)."""
+    keep = limit - 2
+    while keep > 0:
+        quoted = _encode_string(truncate(text, keep))
+        if len(quoted) <= limit:
+            return quoted
+        keep -= len(quoted) - limit  # escapes took the room: cut that much more
+    return '""' if limit >= 2 else truncate(text, limit)
+
+
+def _copy(item: Any, piece: str, room: int) -> Any:
+    """A plain copy of `item` to cut, its strings already no longer than
+    `room` (a text longer than the room is cut anyway: O(room), not O(text));
+    parsed from its JSON `piece` when it is not plain data."""
+    try:
+        return _capped_copy(item, room)
+    except TypeError:
+        return json.loads(piece)
+
+
+def _capped_copy(value: Any, room: int) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= room else value[:room] + TRUNCATION_MARK
+    if isinstance(value, dict):
+        if not all(type(k) is str for k in value):
+            raise TypeError  # keys JSON would convert: let it
+        return {k: _capped_copy(v, room) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_capped_copy(v, room) for v in value]
+    if value is None or type(value) in (bool, int):
+        return value
+    raise TypeError  # floats (NaN), bytes, objects: as JSON gave them
+
+
+def _strings(value: Any, found: list[tuple[Any, Any, str]]) -> None:
+    """Every cuttable string inside `value`: (container, key, string)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str):
+                if key not in _STRUCTURAL:
+                    found.append((value, key, item))
+            elif isinstance(item, (dict, list)):
+                _strings(item, found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                found.append((value, index, item))
+            elif isinstance(item, (dict, list)):
+                _strings(item, found)
+
+
+def _capped(text: str, cap: int) -> str:
+    return text if len(text) <= cap else text[:cap] + TRUNCATION_MARK
+
+
+def _shrink(value: Any, room: int, force: bool = False) -> str | None:
+    """`value`'s JSON text in at most `room` characters, every text longer
+    than one cap cut to it and marked (the cap found by bisection on the
+    texts' encoded lengths: O(room) per step); None when it cannot fit. With
+    `force`, at least its longest text is cut (to mark a value cut after it)."""
+    if isinstance(value, str):
+        value = [value]  # a bare string item: cut as one text, unwrapped below
+        unwrap = True
+    else:
+        unwrap = False
+    found: list[tuple[Any, Any, str]] = []
+    _strings(value, found)
+    if not found:
+        return None
+    for container, key, _ in found:
+        container[key] = ""
+    frame = len(_dumps(value)) - 2 * len(found) - (2 if unwrap else 0)
+    longest = max(len(text) for _, _, text in found)
+
+    def size(cap: int) -> int:
+        return frame + sum(len(_encode_string(_capped(t, cap))) for _, _, t in found)
+
+    high = min(longest - 1 if force else longest, room)
+    if high < 0 or size(0) > room:
+        return None
+    low = 0  # size(low) fits; find the largest cap that does
+    while low < high:
+        mid = (low + high + 1) // 2
+        if size(mid) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    for container, key, text in found:
+        container[key] = _capped(text, low)
+    return _dumps(value[0] if unwrap else value)
 
 
 ContentHook = Callable[[str, str, Any], Any]
@@ -275,8 +410,8 @@ def render_structured(kind: str, key: str, value: Any, limit: int) -> Any:
     """The value for one content attribute of an event, or None to record nothing.
 
     Events carry content as structured values (lists and maps, as
-    `opentelemetry-util-genai` emits them); one that is longer than `limit`
-    characters as JSON is recorded as its cut JSON text instead, so the cost
+    `opentelemetry-util-genai` emits them); one longer than `limit`
+    characters as JSON is cut inside its texts first (`to_json`), so the cost
     stays bounded by the limit. Never raises.
     """
     try:
@@ -284,9 +419,12 @@ def render_structured(kind: str, key: str, value: Any, limit: int) -> Any:
         if value is None:
             return None
         text = to_json(value, limit)
-        if isinstance(value, str) or text.endswith(TRUNCATION_MARK) or len(text) >= limit:
+        if isinstance(value, str):
             return text
-        return json.loads(text)
+        try:  # cut or not, the text is JSON of the value's shape
+            return json.loads(text)
+        except ValueError:  # a placeholder for what could not be serialized
+            return text
     except Exception:
         _logger.debug("content for %s dropped", key, exc_info=True)
         return None
