@@ -143,3 +143,23 @@ def test_deferred_call_runs_under_the_round(tel, stubborn):
     handler.finish_chat(inv)
     handler.finish_agent(frame)
     assert tel.names().count("chat gpt-x") == 0
+
+
+def test_an_embedding_call_through_a_wrapped_api_is_the_providers(tel, stubborn):
+    handler = tel.handler()
+    stubborn.instrument()
+    with tel.provider.get_tracer("user").start_as_current_span("request"):
+        inv = handler.start_embeddings(request_model="emb", provider="openai", api=API)
+        with current(inv.context):
+            with tel.provider.get_tracer("provider").start_as_current_span("provider span"):
+                pass
+        handler.finish_embeddings(inv, input_tokens=5)
+        # A provider that records no metrics of its own keeps our span.
+        handler.finish_embeddings(
+            handler.start_embeddings(request_model="emb", api=SPAN_ONLY_API), input_tokens=3)
+    tel.tree("""
+        request
+          provider span
+          embeddings emb
+    """)
+    assert [p.sum for p in tel.points(TOKENS)] == [3]

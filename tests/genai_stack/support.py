@@ -76,3 +76,73 @@ def forget_openllmetry_responses() -> None:
     except ImportError:
         return
     responses_wrappers.responses.clear()
+
+
+EMBEDDING_TOKENS = 9
+
+
+class EmbeddingServer:
+    """`POST /v1/embeddings` on 127.0.0.1: a fixed three-number vector per
+    input and `EMBEDDING_TOKENS` prompt tokens per request (the scripted model
+    server serves chat only). `requests` counts the requests it answered."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                owner.requests += 1
+                reply = json.dumps({
+                    "object": "list", "model": body["model"],
+                    "data": [{"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}
+                             for i in range(len(inputs))],
+                    "usage": {"prompt_tokens": EMBEDDING_TOKENS,
+                              "total_tokens": EMBEDDING_TOKENS}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.requests = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> EmbeddingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def embedding_spans(exporter) -> list[Any]:
+    """Every embeddings span, whichever instrumentation made it."""
+    return [s for s in exporter.get_finished_spans()
+            if (s.attributes or {}).get("gen_ai.operation.name") == "embeddings"
+            or s.name.startswith(("embeddings", "openai.embeddings"))]
+
+
+async def embed_with_agentscope(texts: list[str]) -> int:
+    """One AgentScope 2.x `OpenAIEmbeddingModel` call; the requests it made."""
+    from agentscope.credential import OpenAICredential
+    from agentscope.embedding import OpenAIEmbeddingModel
+
+    with EmbeddingServer() as server:
+        model = OpenAIEmbeddingModel(
+            credential=OpenAICredential(api_key="test", base_url=server.base_url),
+            model="text-embedding-3-small", dimensions=3, pass_dimensions=False)
+        response = await model(texts)
+        assert len(response.embeddings) == len(texts)
+        return server.requests

@@ -219,6 +219,9 @@ class GuardrailInvocation(_Invocation):
 
 class EmbeddingsInvocation(_Invocation):
     __slots__ = ("attributes", "nested")
+    # False for a call deferred to a provider instrumentation that cannot step
+    # aside (`DeferredEmbeddingsInvocation`): its span and metrics are the call's.
+    own_metrics = True
 
     def __init__(self, span: Span, context: Context, start: float,
                  attributes: dict[str, Any], nested: Any = None) -> None:
@@ -227,6 +230,14 @@ class EmbeddingsInvocation(_Invocation):
         # util-genai's context data inner instrumentations publish into.
         self.nested = nested
 
+
+
+class DeferredEmbeddingsInvocation(EmbeddingsInvocation):
+    """An embedding call a provider instrumentation that cannot step aside
+    traces: a non-recording stand-in for the enclosing span, no metrics."""
+
+    __slots__ = ()
+    own_metrics = False
 
 class RetrievalInvocation(_Invocation):
     __slots__ = ("attributes", "nested")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanKind, get_current_span
 
 from .. import attributes as A
-from .._invocations import EmbeddingsInvocation
-from .._nesting import embedding_context, embedding_extras, published
+from .._invocations import DeferredEmbeddingsInvocation, EmbeddingsInvocation
+from .._nesting import DEFER_ALL, deferred_to, embedding_context, embedding_extras, published
 from .._safety import error_type as _error_type
 from .._safety import report
 from .._values import as_int as _as_int
@@ -25,11 +25,14 @@ class EmbeddingsOperations(HandlerBase):
                          dimensions: int | None = None,
                          input_count: int | None = None,
                          server_address: str | None = None,
-                         server_port: int | None = None) -> EmbeddingsInvocation | None:
+                         server_port: int | None = None,
+                         api: str | None = None) -> EmbeddingsInvocation | None:
         """Open an `embeddings` span where the call is made; None when not tracing.
 
         The provider, models and server are the metrics' attributes too, as
-        the conventions give them."""
+        the conventions give them. `api`: the SDK API the call goes through
+        (`attributes.SDK_*`); while a provider instrumentation that cannot
+        step aside wraps it (and records its metrics), the call is its span."""
         try:
             if not self.enabled:
                 return None
@@ -48,6 +51,11 @@ class EmbeddingsOperations(HandlerBase):
                 attrs[A.SERVER_ADDRESS] = server_address
                 if type(server_port) is int:
                     attrs[A.SERVER_PORT] = server_port
+            if api is not None and deferred_to(api) == DEFER_ALL:
+                # Under the enclosing span, where the provider's span lands.
+                span = NonRecordingSpan(get_current_span(parent).get_span_context())
+                ctx, nested = embedding_context(parent, span)
+                return DeferredEmbeddingsInvocation(span, ctx, perf_counter(), attrs, nested)
             span_attrs = dict(attrs)
             if frame is not None:
                 conversation = frame.attributes.get(A.CONVERSATION_ID)
@@ -107,7 +115,7 @@ class EmbeddingsOperations(HandlerBase):
                 if attrs:
                     span.set_attributes(attrs)
             self._end(inv, error, error_type)
-            if self.metering:
+            if self.metering and inv.own_metrics:
                 metric_attrs = dict(inv.attributes)
                 if response_model:
                     metric_attrs[A.RESPONSE_MODEL] = response_model

@@ -22,9 +22,11 @@ from ..._safety import report
 _EMBEDDING_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.embedding")
 
 
-def embeddings_wrapper(handler: TelemetryHandler, provider: Callable[[Any], str | None],
+def embeddings_wrapper(handler: TelemetryHandler,
+                       provider_and_api: Callable[[Any], tuple[str | None, str | None]],
                        model_attribute: str):
-    """The wrapper for an embedding model's `__call__`."""
+    """The wrapper for an embedding model's `__call__`; `provider_and_api`
+    gives a model's provider name and the SDK API it calls."""
 
     def wrapper(wrapped, instance, args, kwargs):
         if not handler.enabled or otel_context.get_value(_EMBEDDING_KEY) is instance:
@@ -32,9 +34,10 @@ def embeddings_wrapper(handler: TelemetryHandler, provider: Callable[[Any], str 
         inv = None
         try:
             inputs = args[0] if args else kwargs.get("inputs", kwargs.get("text"))
+            provider, api = provider_and_api(instance)
             inv = handler.start_embeddings(
                 request_model=getattr(instance, model_attribute, None),
-                provider=provider(instance),
+                provider=provider, api=api,
                 dimensions=getattr(instance, "dimensions", None),
                 input_count=len(inputs) if isinstance(inputs, (list, tuple)) else None)
         except Exception:  # noqa: BLE001

@@ -21,6 +21,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
+from ... import attributes as A
 from ..._context import attach as _attach
 from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
@@ -32,13 +33,14 @@ from ..common.providers import ProviderNames
 # A `retrieve` override calling `super().retrieve()` is one retrieval.
 _RETRIEVAL_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.retrieval")
 
+# -> (provider name, the SDK API the model calls)
 _embedding_provider = ProviderNames({
-    "_openai_embedding": "openai",
-    "_dashscope_embedding": "dashscope",
-    "_dashscope_multimodal_embedding": "dashscope",
-    "_gemini_embedding": "gcp.gemini",
-    "_ollama_embedding": "ollama",
-}, package="embedding")
+    "_openai_embedding": ("openai", A.SDK_OPENAI_EMBEDDINGS),
+    "_dashscope_embedding": ("dashscope", None),
+    "_dashscope_multimodal_embedding": ("dashscope", None),
+    "_gemini_embedding": ("gcp.gemini", None),
+    "_ollama_embedding": ("ollama", None),
+}, package="embedding", default=(None, None))
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from ... import attributes as A
 from ..._context import attach as _attach
 from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
@@ -21,12 +22,13 @@ from ..._safety import report
 from ..common.embeddings import embeddings_wrapper, wrap_overrides
 from ..common.providers import ProviderNames
 
+# -> (provider name, the SDK API the model calls)
 _embedding_provider = ProviderNames({
-    "_openai": "openai",
-    "_dashscope": "dashscope",
-    "_gemini": "gcp.gemini",
-    "_ollama": "ollama",
-}, package="embedding")
+    "_openai": ("openai", A.SDK_OPENAI_EMBEDDINGS),
+    "_dashscope": ("dashscope", None),
+    "_gemini": ("gcp.gemini", None),
+    "_ollama": ("ollama", None),
+}, package="embedding", default=(None, None))
 
 
 def install(patcher: Patcher, handler: TelemetryHandler) -> None:
