@@ -30,39 +30,33 @@ class StreamObserver(Protocol):
     def on_end(self, error: BaseException | None, closed_early: bool) -> None: ...
 
 
-def _end(observer: StreamObserver, error: BaseException | None, closed_early: bool) -> None:
+def _begin(begin: Callable[[], StreamObserver | None]) -> StreamObserver | None:
     try:
-        observer.on_end(error, closed_early)
+        return begin()
     except Exception:  # noqa: BLE001
-        report("ending a stream")
+        report("starting a stream")
+        return None
 
 
-async def trace_async_stream(
-    source: AsyncIterator[Any],
-    begin: Callable[[], StreamObserver | None],
-    observe_items: bool = True,
-) -> AsyncGenerator[Any, Any]:
+async def trace_async_stream(source: AsyncIterator[Any],
+                             begin: Callable[[], StreamObserver | None],
+                             observe_items: bool = True) -> AsyncGenerator[Any, Any]:
     """Yield what `source` yields; `begin` runs when the consumer first asks.
 
     Starting lazily means a stream that is created but never iterated emits
     nothing, and the span's parent is the context of whoever iterates it.
     """
-    try:
-        observer = begin()
-    except Exception:  # noqa: BLE001
-        report("starting a stream")
-        observer = None
-    if observer is None:
-        # Not tracing this one (suppressed, or our start failed): forward only.
+    observer = _begin(begin)
+    if observer is None:  # not traced (suppressed, or our start failed): forward only
         async for item in _forward_async(source):
             yield item
         return
     ctx = observer.context
     on_item = observer.on_item if observe_items else None
     error: BaseException | None = None
-    closed_early = False
     to_send: Any = None
     to_throw: BaseException | None = None
+    closed_early = False
     try:
         while True:
             token = _attach(ctx)
@@ -86,25 +80,32 @@ async def trace_async_stream(
             try:
                 to_send = yield item
             except GeneratorExit:
-                closed_early = True
-                raise
+                raise  # closed early: handled below, not forwarded
             except BaseException as exc:  # noqa: BLE001 - forwarded, not swallowed
                 to_throw = exc
     except GeneratorExit:
         closed_early = True
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            token = _attach(ctx)
-            try:
-                await aclose()
-            finally:
-                _detach(token)
+        await _aclose(source, ctx)
         raise
     except BaseException as exc:
         error = exc
         raise
     finally:
-        _end(observer, error, closed_early)
+        try:  # `_end`, spelt out: on every stream's path
+            observer.on_end(error, closed_early)
+        except Exception:  # noqa: BLE001
+            report("ending a stream")
+
+
+async def _aclose(source: AsyncIterator[Any], ctx: Context) -> None:
+    """Close `source` (the consumer closed our stream early) in its context."""
+    aclose = getattr(source, "aclose", None)
+    if aclose is not None:
+        token = _attach(ctx)
+        try:
+            await aclose()
+        finally:
+            _detach(token)
 
 
 async def _forward_async(source: AsyncIterator[Any]) -> AsyncGenerator[Any, Any]:
@@ -141,11 +142,7 @@ def trace_sync_stream(
     observe_items: bool = True,
 ) -> Generator[Any, Any, Any]:
     """The synchronous twin of `trace_async_stream`; returns the source's value."""
-    try:
-        observer = begin()
-    except Exception:  # noqa: BLE001
-        report("starting a stream")
-        observer = None
+    observer = _begin(begin)
     if observer is None:
         return (yield from source)
     ctx = observer.context
@@ -177,22 +174,29 @@ def trace_sync_stream(
             try:
                 to_send = yield item
             except GeneratorExit:
-                closed_early = True
-                raise
+                raise  # closed early: handled below, not forwarded
             except BaseException as exc:  # noqa: BLE001
                 to_throw = exc
     except GeneratorExit:
         closed_early = True
-        close = getattr(source, "close", None)
-        if close is not None:
-            token = _attach(ctx)
-            try:
-                close()
-            finally:
-                _detach(token)
+        _close(source, ctx)
         raise
     except BaseException as exc:
         error = exc
         raise
     finally:
-        _end(observer, error, closed_early)
+        try:  # `_end`, spelt out: on every stream's path
+            observer.on_end(error, closed_early)
+        except Exception:  # noqa: BLE001
+            report("ending a stream")
+
+
+def _close(source: Iterator[Any], ctx: Context) -> None:
+    """Close `source` (the consumer closed our stream early) in its context."""
+    close = getattr(source, "close", None)
+    if close is not None:
+        token = _attach(ctx)
+        try:
+            close()
+        finally:
+            _detach(token)

@@ -30,10 +30,7 @@ from .._context import get_current as _get_current
 from .._context import span_of as _span_of
 from .._context import suppressed as _suppressed
 from .._events import make_logger
-from .._invocations import (
-    AgentInvocation,
-    current_frame,
-)
+from .._invocations import FRAME_KEY, AgentInvocation
 from .._nesting import note_capture
 from .._run import BAGGAGE_KEY, add_run_attributes
 from .._safety import error_type as _error_type
@@ -131,6 +128,8 @@ class HandlerBase:
         self.runtime = runtime
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
+        # No provider given and the API's global readable: `metering` reads it.
+        self._meter_global = meter_provider is None and _HAS_METER_GLOBAL
         self._sdk_seen = False
         self._meter_seen = False
         try:
@@ -217,15 +216,13 @@ class HandlerBase:
             return True
         # Asked several times per invocation while no SDK is set: the global
         # read directly (see `_global_provider`) when the API has it.
-        meter_provider = self._meter_provider
-        if meter_provider is None:
-            if _HAS_METER_GLOBAL:
-                meter_provider = _metrics_internal._METER_PROVIDER
-                if meter_provider is None:
-                    return False
-            else:
-                meter_provider = _global_provider(_metrics_internal, "_METER_PROVIDER",
-                                                  get_meter_provider)
+        if self._meter_global:
+            meter_provider = _metrics_internal._METER_PROVIDER
+            if meter_provider is None:
+                return False
+        else:
+            meter_provider = self._meter_provider or _global_provider(
+                _metrics_internal, "_METER_PROVIDER", get_meter_provider)
         if not self._instruments_ok:
             return False
         if meter_provider is not None and not isinstance(meter_provider, _NOOP_METER_PROVIDERS):
@@ -295,7 +292,8 @@ class HandlerBase:
         ctx = _get_current()
         if _suppressed(ctx):
             return None, None
-        frame = current_frame(ctx)
+        ref = ctx.get(FRAME_KEY)  # `current_frame(ctx)`, without the call
+        frame = ref() if ref is not None else None
         if frame is not None and frame.step is not None and _span_of(ctx) is frame.span:
             return frame.step.context, frame
         return ctx, frame

@@ -31,6 +31,10 @@ from .._values import clean as _clean
 from ._base import DURATION_BUCKETS, INVOKE_AGENT_BUCKETS
 from .signals import SignalOperations
 
+# The keys of start_agent's ids and names, in the order it takes them.
+_NAME_KEYS = (A.AGENT_ID, A.CONVERSATION_ID, A.AGENT_DESCRIPTION, A.PROVIDER_NAME,
+              A.REQUEST_MODEL)
+
 
 class AgentOperations(SignalOperations):
     """Agent invocations and their rounds."""
@@ -66,9 +70,8 @@ class AgentOperations(SignalOperations):
             if name:
                 attrs[A.AGENT_NAME] = name
             # Ids and names may come from a model or a user: bounded, valid UTF-8.
-            for key, value in ((A.AGENT_ID, agent_id), (A.CONVERSATION_ID, conversation_id),
-                               (A.AGENT_DESCRIPTION, description), (A.PROVIDER_NAME, provider),
-                               (A.REQUEST_MODEL, request_model)):
+            for key, value in zip(_NAME_KEYS, (agent_id, conversation_id, description,
+                                               provider, request_model), strict=True):
                 if value:
                     value = _clean(value)
                     if value:
@@ -122,31 +125,7 @@ class AgentOperations(SignalOperations):
                 self.finish_step(frame, error=error)
             span = frame.span
             if span.is_recording():
-                attrs: dict[str, Any] = {
-                    A.AGENT_ROUNDS: frame.rounds,
-                    A.AGENT_MAX_ITERATIONS_REACHED: frame.max_iterations_reached}
-                if frame.input_tokens or frame.output_tokens:
-                    attrs[A.USAGE_INPUT_TOKENS] = frame.input_tokens
-                    attrs[A.USAGE_OUTPUT_TOKENS] = frame.output_tokens
-                if frame.usage_details is not None:
-                    attrs.update(frame.usage_details)
-                if frame.first_event_at is not None:
-                    attrs[A.AGENT_TIME_TO_FIRST_EVENT] = frame.first_event_at - frame.start
-                finish_reason = _clean(frame.finish_reason)
-                if finish_reason:
-                    attrs[A.AGENT_FINISH_REASON] = finish_reason
-                if stream_closed_early:
-                    attrs[A.STREAM_CLOSED_EARLY] = True
-                if reply_id:
-                    # A runtime's generated id: checked cheaply, not cached as names are.
-                    if not (type(reply_id) is str and len(reply_id) <= 256
-                            and reply_id.isascii()):
-                        reply_id = _clean(reply_id)
-                    if reply_id:
-                        attrs[A.REPLY_ID] = reply_id
-                if frame.extra:
-                    # Keys starting with "_" are an adapter's working notes.
-                    attrs.update((k, v) for k, v in frame.extra.items() if k[0] != "_")
+                attrs = _agent_attributes(frame, stream_closed_early, reply_id)
                 if frame.signal_state or self.signals:
                     self._signals_finish(frame, attrs, answer, error)
                 if self.span_content and output_value is not None:
@@ -221,3 +200,34 @@ class AgentOperations(SignalOperations):
             self._end(step, error, None)
         except Exception:  # noqa: BLE001
             report("finish_step")
+
+
+def _agent_attributes(frame: AgentInvocation, stream_closed_early: bool, reply_id: Any
+                      ) -> dict[str, Any]:
+    """What the invocation's frame gathered, as the agent span's attributes."""
+    attrs: dict[str, Any] = {
+        A.AGENT_ROUNDS: frame.rounds,
+        A.AGENT_MAX_ITERATIONS_REACHED: frame.max_iterations_reached}
+    if frame.input_tokens or frame.output_tokens:
+        attrs[A.USAGE_INPUT_TOKENS] = frame.input_tokens
+        attrs[A.USAGE_OUTPUT_TOKENS] = frame.output_tokens
+    if frame.usage_details is not None:
+        attrs.update(frame.usage_details)
+    if frame.first_event_at is not None:
+        attrs[A.AGENT_TIME_TO_FIRST_EVENT] = frame.first_event_at - frame.start
+    finish_reason = _clean(frame.finish_reason)
+    if finish_reason:
+        attrs[A.AGENT_FINISH_REASON] = finish_reason
+    if stream_closed_early:
+        attrs[A.STREAM_CLOSED_EARLY] = True
+    if reply_id:
+        # A runtime's generated id: checked cheaply, not cached as names are.
+        if not (type(reply_id) is str and len(reply_id) <= 256
+                and reply_id.isascii()):
+            reply_id = _clean(reply_id)
+        if reply_id:
+            attrs[A.REPLY_ID] = reply_id
+    if frame.extra:
+        # Keys starting with "_" are an adapter's working notes.
+        attrs.update((k, v) for k, v in frame.extra.items() if k[0] != "_")
+    return attrs

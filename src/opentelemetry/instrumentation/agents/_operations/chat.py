@@ -93,9 +93,9 @@ class ChatOperations(HandlerBase):
         request's parameters as attributes (see `_request`); `tool_definitions`
         the tools offered to the model, in the conventions' shape, recorded
         only with content capture on (they are opt-in, as content is). `api`:
-        the SDK API the call goes through (`attributes.SDK_*`), where the
-        adapter knows it; while a provider instrumentation that cannot step
-        aside wraps it, the call is that instrumentation's (`_deferred_chat`).
+        the SDK API the call goes through (`attributes.SDK_*`), if known; a call
+        a provider instrumentation that cannot step aside wraps is its own
+        (`_deferred_chat`).
         """
         try:
             if not self.enabled:
@@ -132,9 +132,8 @@ class ChatOperations(HandlerBase):
                                SpanKind.CLIENT, parent, attrs)
             # Inner provider instrumentations step aside and publish into `nested`.
             inv = ChatInvocation(span, _model_context(parent, span), perf_counter(), frame, attrs)
-            if stream:
-                inv.last_chunk_at = None
-                inv.chunk_gaps = [] if self.metering else None
+            if stream:  # what chat_chunk times the chunks with
+                inv.last_chunk_at, inv.chunk_gaps = None, [] if self.metering else None
             if self.span_content or self._logger is not None or self.completion_hook is not None:
                 self._note_input_content(inv, input_messages, system_instructions,
                                          tool_definitions)

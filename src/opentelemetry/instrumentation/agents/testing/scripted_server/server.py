@@ -325,25 +325,7 @@ class ScriptedOpenAIServer:
         if conv is None and self._default is not None:
             script = self._default
         elif self._responder is not None:
-            try:
-                turn = self._responder(conv, request)
-            except Exception as exc:  # noqa: BLE001 - user code; any failure must become a reply
-                return self._problem(
-                    protocol, 500, f"Responder raised {type(exc).__name__}: {exc} ({where})",
-                    "script_error",
-                )
-            if turn is None:
-                return self._problem(
-                    protocol, 500, f"Responder has no response for {where}", "script_exhausted"
-                )
-            if not isinstance(turn, Turn):
-                return self._problem(
-                    protocol,
-                    500,
-                    f"Responder returned {type(turn).__name__}, expected Turn ({where})",
-                    "script_error",
-                )
-            return turn
+            return self._responder_turn(protocol, conv, request, where)
         elif conv is None:
             return self._problem(
                 protocol,
@@ -374,6 +356,31 @@ class ScriptedOpenAIServer:
                 "script_exhausted",
             )
         return script[index]
+
+    def _responder_turn(
+        self, protocol: Protocol, conv: str | None, request: dict[str, Any], where: str
+    ) -> Turn | Reply:
+        """The turn the user's responder gives, or the reply that says why there is none."""
+        assert self._responder is not None
+        try:
+            turn = self._responder(conv, request)
+        except Exception as exc:  # noqa: BLE001 - user code; any failure must become a reply
+            return self._problem(
+                protocol, 500, f"Responder raised {type(exc).__name__}: {exc} ({where})",
+                "script_error",
+            )
+        if turn is None:
+            return self._problem(
+                protocol, 500, f"Responder has no response for {where}", "script_exhausted"
+            )
+        if not isinstance(turn, Turn):
+            return self._problem(
+                protocol,
+                500,
+                f"Responder returned {type(turn).__name__}, expected Turn ({where})",
+                "script_error",
+            )
+        return turn
 
     def _problem(
         self, protocol: Protocol, status: int, message: str, code: str, param: str | None = None
