@@ -92,10 +92,9 @@ class ChatOperations(HandlerBase):
         sits under the agent span, outside any round). `request` holds the
         request's parameters as attributes (see `_request`); `tool_definitions`
         the tools offered to the model, in the conventions' shape, recorded
-        only with content capture on (they are opt-in, as content is). `api`:
-        the SDK API the call goes through (`attributes.SDK_*`), if known; a call
-        a provider instrumentation that cannot step aside wraps is its own
-        (`_deferred_chat`).
+        only with content capture on (they are opt-in, as content is). `api`: the
+        SDK API the call goes through (`attributes.SDK_*`), if known (see
+        `_deferred_chat`).
         """
         try:
             if not self.enabled:
@@ -124,10 +123,9 @@ class ChatOperations(HandlerBase):
                 attrs[REQUEST_STREAM] = bool(stream)
             if request:
                 attrs.update(request)
-            if api is not None:
-                how = _deferred_to(api)
-                if how:
-                    return self._deferred_chat(parent, frame, attrs, how, stream)
+            how = _deferred_to(api) if api is not None else 0
+            if how:
+                return self._deferred_chat(parent, frame, attrs, how, stream)
             span = self._start(f"chat {request_model}" if request_model else "chat",
                                SpanKind.CLIENT, parent, attrs)
             # Inner provider instrumentations step aside and publish into `nested`.
