@@ -164,14 +164,14 @@ class ToolInvocation(_Invocation):
 
     def __init__(self, span: Span, context: Context, start: float,
                  agent: AgentInvocation | None, attributes: dict[str, Any]) -> None:
-        self.span = span  # _Invocation's fields, set here: one call less per span
-        self.context = context
-        self.start = start
-        self.ended = False
         self.agent = agent
         self.attributes = attributes
         # Set when the runtime swallowed the tool's exception but we saw it.
         self.error_type: str | None = None
+        self.span = span  # _Invocation's fields, set here: one call less per span
+        self.context = context
+        self.start = start
+        self.ended = False
 
 
 class WorkflowInvocation(_Invocation):

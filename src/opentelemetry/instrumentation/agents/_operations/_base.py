@@ -230,6 +230,18 @@ class HandlerBase:
             return True
         return False
 
+    @staticmethod
+    def _duration_attributes(attrs: dict[str, Any], source: dict[str, Any], name_key: str,
+                             error: BaseException | None, error_type: str | None
+                             ) -> dict[str, Any]:
+        """`attrs` (a duration metric's fixed attributes) with the invocation's
+        name from its span attributes `source` and the error type, if any."""
+        if name_key in source:
+            attrs[name_key] = source[name_key]
+        if error is not None or error_type is not None:
+            attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+        return attrs
+
     # -- content ---------------------------------------------------------
     def _content(self, kind: str, key: str, value: Any) -> str | None:
         return render_content(kind, key, value, self.content_limit)

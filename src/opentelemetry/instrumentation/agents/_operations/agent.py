@@ -22,7 +22,6 @@ from .._invocations import (
     StepInvocation,
     current_frame,
 )
-from .._safety import error_type as _error_type
 from .._safety import is_cancellation as _is_cancellation
 from .._safety import report
 from .._signals import WORKFLOW_KEY
@@ -150,11 +149,9 @@ class AgentOperations(SignalOperations):
 
     def _record_agent_metrics(self, frame: AgentInvocation, error: BaseException | None,
                               error_type: str | None) -> None:
-        metric_attrs = {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}
-        if A.AGENT_NAME in frame.attributes:
-            metric_attrs[A.AGENT_NAME] = frame.attributes[A.AGENT_NAME]
-        if error is not None or error_type is not None:
-            metric_attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+        metric_attrs = self._duration_attributes(
+            {A.OPERATION_NAME: A.OP_INVOKE_AGENT, A.RUNTIME: self.runtime}, frame.attributes,
+            A.AGENT_NAME, error, error_type)
         duration = perf_counter() - frame.start
         self._agent_duration.record(duration, metric_attrs, frame.context)
         # The current conventions' metric and attributes (util-genai 1.3b0's).

@@ -17,7 +17,6 @@ from .._invocations import (
     TOOL_KEY,
     ToolInvocation,
 )
-from .._safety import error_type as _error_type
 from .._safety import report
 from .._values import clean as _clean
 from ._base import DURATION_BUCKETS
@@ -113,11 +112,8 @@ class ToolOperations(SignalOperations):
                 self._add_content(inv.span, "tool", A.TOOL_CALL_RESULT, result)
             self._end(inv, error, error_type)
             if self.metering:
-                attrs = {A.OPERATION_NAME: A.OP_EXECUTE_TOOL}
-                if A.TOOL_NAME in inv.attributes:
-                    attrs[A.TOOL_NAME] = inv.attributes[A.TOOL_NAME]
-                if error is not None or error_type is not None:
-                    attrs[A.ERROR_TYPE] = error_type or _error_type(error)
+                attrs = self._duration_attributes({A.OPERATION_NAME: A.OP_EXECUTE_TOOL},
+                                                  inv.attributes, A.TOOL_NAME, error, error_type)
                 duration = perf_counter() - inv.start
                 self._tool_duration.record(duration, attrs, inv.context)
                 # The current conventions' metric and attributes (util-genai 1.3b0's).
