@@ -228,3 +228,37 @@ def test_nothing_is_kept_alive_by_a_workflow(tel):
     gc.collect()
     assert [ref() for ref in gone] == [None, None]
     handler.finish_workflow(wf)
+
+
+def test_a_handoff_target_links_to_the_source_and_nothing_else_does(tel):
+    from opentelemetry.instrumentation.agents._context import attach, detach
+
+    handler = tel.handler()
+    source = handler.start_agent(Owner(), "triage")
+    handler.start_step(source)
+    with current(source.context):
+        tool = handler.start_tool("transfer_to_billing")
+        with current(tool.context):
+            token = attach(handler.handoff_context())
+            try:
+                _member(handler, Owner(), "billing",
+                        before_end=lambda: _member(handler, Owner(), "ledger"))
+            finally:
+                detach(token)
+            _member(handler, Owner(), "after")  # outside the handoff: no link
+        handler.finish_tool(tool)
+    handler.finish_agent(source)
+
+    assert _inputs(tel, "invoke_agent billing") == [("triage", _link("triage"))]
+    assert _inputs(tel, "invoke_agent ledger") == []
+    assert _inputs(tel, "invoke_agent after") == []
+    assert handler.handoff_context() is None  # no invocation current
+
+
+def test_no_handoff_context_with_signals_off(tel, monkeypatch):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_AGENTS_SIGNALS", "false")
+    handler = tel.handler()
+    frame = handler.start_agent(Owner(), "triage")
+    with current(frame.context):
+        assert handler.handoff_context() is None
+    handler.finish_agent(frame)

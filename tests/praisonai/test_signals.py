@@ -373,3 +373,45 @@ def test_a_tool_needing_no_approval_measures_no_wait(signals, serve, approvals):
     assert all("agents.hitl.wait.duration" not in s.attributes
                for s in signals.exporter.get_finished_spans())
     assert signals.points("agents.hitl.wait.duration") == []
+
+
+# -- handoffs -------------------------------------------------------------------
+@pytest.mark.parametrize("entry", ["chat", "achat"])
+def test_a_handoff_target_links_to_the_agent_that_handed_over(signals, respond, entry):
+    import asyncio
+
+    from praisonaiagents import Agent
+
+    def responder(conversation, request):
+        if conversation == "billing":
+            return text("Refund issued.")
+        if any(m.get("role") == "tool" for m in request.get("messages") or ()):
+            return text("Billing says: refund issued.")
+        return tool_calls([ToolCall("transfer_to_billing", {})])
+
+    respond(responder)
+    billing = Agent(name="billing", instructions="[conv:billing] You refund.", model=MODEL,
+                    retry=False)
+    triage = Agent(name="triage", instructions="[conv:triage] You route.", model=MODEL,
+                   retry=False, handoffs=[billing])
+    if entry == "chat":
+        answer = triage.chat("I want a refund")
+    else:
+        answer = asyncio.run(triage.achat("I want a refund"))
+
+    assert answer == "Billing says: refund issued."
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, """
+        invoke_agent triage
+          react step
+            chat gpt-4o-mini
+            execute_tool transfer_to_billing
+              invoke_agent billing
+                react step
+                  chat gpt-4o-mini
+          react step
+            chat gpt-4o-mini
+    """)
+    assert input_links(spans) == [("triage", []), ("billing", ["triage"])]
+    (link,) = tree.find("invoke_agent billing")[0].span.links
+    assert link.context == tree.span.context

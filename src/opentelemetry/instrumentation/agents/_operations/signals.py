@@ -17,7 +17,10 @@ from opentelemetry.trace import SpanKind
 
 from .. import _signals
 from .. import attributes as A
-from .._invocations import FRAME_KEY, AgentInvocation
+from .._context import get_current as _get_current
+from .._context import set_value as _set_value
+from .._context import suppressed as _suppressed
+from .._invocations import FRAME_KEY, AgentInvocation, current_frame
 from .._run import add_run_attributes
 from .._safety import report
 from ._base import HandlerBase
@@ -121,6 +124,27 @@ class SignalOperations(HandlerBase):
         span = self._tracer.start_span(span_name, context=parent_ctx, kind=SpanKind.INTERNAL,
                                        attributes=attrs, links=links)
         return members, span
+
+    def handoff_context(self) -> Any:
+        """A context for handing the conversation over from the agent invocation
+        current now to another agent (a handoff): the agent invoked in it runs
+        on this one's output, and its `invoke_agent` links to this one's
+        (`input_from`). None when there is nothing to link (signals off, no
+        invocation current, suppressed)."""
+        try:
+            if not (self.enabled and self.signals):
+                return None
+            ctx = _get_current()
+            frame = current_frame(ctx)
+            if frame is None or _suppressed(ctx):
+                return None
+            members = _signals.Members(ctx.get(FRAME_KEY), False)
+            members.finished(frame.owner, frame.span.get_span_context(),
+                             frame.attributes.get(A.AGENT_NAME), False)
+            return _set_value(_signals.WORKFLOW_KEY, members, ctx)
+        except Exception:  # noqa: BLE001
+            report("handoff_context")
+            return None
 
     @staticmethod
     def _member_finished(frame: AgentInvocation, error: BaseException | None,

@@ -46,6 +46,7 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
             _auto,
             _flows,
             _guardrails,
+            _handoffs,
             _knowledge,
             _launch,
             _lite,
@@ -65,7 +66,8 @@ class PraisonAIInstrumentor(RuntimeInstrumentor):
         # Each concern registers its own patches, for the modules it cares about.
         for concern in (_agents, _tty, _tools, _models, _litellm, _responses, _teams, _lite,
                         _flows, _guardrails, _knowledge, _memory, _launch, _schedule,
-                        _rate_limit, _persistence, _auto, _approvals):
+                        _rate_limit, _persistence, _auto, _approvals,
+                        _handoffs):
             concern.install(patcher, handler)
         _mcp.install(patcher)
 
