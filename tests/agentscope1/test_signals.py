@@ -158,3 +158,20 @@ async def test_a_fanout_pipeline_links_nothing_and_names_the_failed_member(signa
     tree = assert_tree(spans, PAIR.format(kind="fanout_pipeline"))
     assert input_links(spans) == [("alice", []), ("bob", [])]
     assert cascade_of(tree.span) == (("alice",), None)
+
+
+async def test_a_msghub_reply_after_an_empty_one_is_degraded(signals):
+    """In a hub every reply is broadcast to the others: bob's reply builds on
+    alice's empty one."""
+    from agentscope.pipeline import MsgHub
+
+    alice, bob = _pair(say(""))
+    async with MsgHub([alice, bob], announcement=user("stand-up"), name="standup"):
+        await alice()
+        await bob()
+
+    spans = signals.exporter.get_finished_spans()
+    tree = assert_tree(spans, PAIR.replace("invoke_workflow {kind}", "invoke_workflow standup")
+                       .format(kind="MsgHub"), ordered=True)
+    assert input_links(spans) == [("alice", []), ("bob", ["alice"])]
+    assert cascade_of(tree.span) == (("alice",), True)
