@@ -77,3 +77,18 @@ def test_without_openai_v2_the_span_is_ours(stack, exporter, metric_reader, serv
 
     assert scopes(chat_spans(exporter)) == [OURS, OURS]
     assert token_sums(metric_reader) == server_tokens(SCRIPT)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_litellm_path_defers_too(order, stack, exporter, metric_reader, serve):  # noqa: F811
+    """LiteLLM sends an `openai/...` model through the OpenAI SDK's chat
+    completions, where openai-v2 makes its span."""
+    from tests.praisonai.test_litellm import TOOL_ROUND, litellm_agent
+
+    stack(_ours(), [openai_v2()], ours_first=ORDERS[order])
+    server = serve(TOOL_ROUND)
+    assert litellm_agent(server).chat("Weather in Lima? [conv:c1]") == "It is sunny in Lima (c1)."
+
+    assert len(server.requests) == 2
+    assert_counted_once(exporter, metric_reader, 2, TOOL_ROUND)
+    assert_tree(exporter.get_finished_spans(), TREE.replace("gpt-4o-mini", "scripted-model"))

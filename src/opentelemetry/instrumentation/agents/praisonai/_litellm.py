@@ -32,6 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from .. import _request
+from .. import attributes as A
 from .._handler import TelemetryHandler
 from .._patching import Patcher
 from .._safety import report
@@ -95,6 +96,8 @@ def resolve(params: dict) -> tuple[str | None, str | None]:
 
 
 def _start(handler: TelemetryHandler, params: dict) -> Call | None:
+    """The chat span of one LiteLLM call; LiteLLM sends OpenAI's models through
+    the OpenAI SDK's chat completions (what a provider instrumentation wraps)."""
     if not handler.enabled:
         return None
     try:
@@ -108,7 +111,7 @@ def _start(handler: TelemetryHandler, params: dict) -> Call | None:
             else NO_MESSAGES,
             request=params,
             server=_request.server(params.get("api_base") or params.get("base_url")),
-            tools=tools)
+            tools=tools, api=A.SDK_OPENAI_CHAT if provider == "openai" else None)
     except Exception:  # noqa: BLE001
         report("praisonai litellm call start")
         return None
