@@ -161,9 +161,10 @@ def test_served_team_continues_the_callers_trace(host_provider, receiver, model,
     with _served("team-plain", receiver, model) as (port, _process):
         answer = _ask(host_provider, f"http://127.0.0.1:{port}/team", "Weather? [conv:a]",
                       "ask team")
-        spans = receiver.wait_for(lambda got: any(s.name == "invoke_agent writer" for s in got)
-                                  and any(s.name == "invoke_agent helper" for s in got)
-                                  and any(s.name == "ask team" for s in got))
+        # The workflow span ends (and is exported) after the answer was sent.
+        spans = receiver.wait_for(lambda got: all(any(s.name == name for s in got) for name in (
+            "invoke_agent writer", "invoke_agent helper", "invoke_workflow helper + writer",
+            "ask team")))
 
     assert answer["final_response"] == "Report: sunny."
     caller, trace = _trace_of(spans, "ask team")
@@ -308,10 +309,14 @@ def _call_two_teams(host_provider, receiver, mode: str) -> tuple[dict, list]:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=60)
+            # The server side's outermost spans end (and are exported) after
+            # the answers were sent: FastAPI's server span, else the workflow.
+            last = [f"invoke_workflow {team}" for team in MEMBERS]
+            if not mode.endswith("-plain"):
+                last += [f"POST {path}" for path in paths.values()]
             spans = receiver.wait_for(lambda got: all(
                 any(s.name == name for s in got) for name in (
-                    "ask research", "ask support",
-                    "invoke_workflow research", "invoke_workflow support"))
+                    "ask research", "ask support", *last))
                 and sum(s.name.startswith("invoke_agent ") for s in got) == 4)
     finally:
         model.stop()
