@@ -68,6 +68,11 @@ def as_strings(values: Any) -> list[str] | None:
     if isinstance(values, str):
         values = (values,)
     try:
-        return [clean(value) or "" for value in values]
+        strings = []
+        for value in values:  # names already known fit (the common case): no call
+            if type(value) is not str or value not in _FIT:
+                value = clean(value) or ""
+            strings.append(value)
+        return strings
     except TypeError:
         return None

@@ -113,6 +113,28 @@ def _set_error(span: Any, error: BaseException | None, err_type: str | None) -> 
                                _status_description(error) if error is not None else None))
 
 
+class _TrueOnceSeen:
+    """A read-only flag that `check` answers until it says True; from then on
+    the instance holds True itself (a descriptor without `__set__` gives way
+    to the instance's attribute), so every later read is a plain attribute
+    read, with no call at all: `enabled` is read several times per wrapped call."""
+
+    def __init__(self, check: Any) -> None:
+        self.check = check
+        self.__doc__ = check.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        if self.check(instance):
+            instance.__dict__[self.name] = True
+            return True
+        return False
+
+
 class HandlerBase:
     """What every operation shares: providers, the tracer and meter, content
     settings, and the start/end plumbing of a span.
@@ -130,7 +152,6 @@ class HandlerBase:
         self._meter_provider = meter_provider
         # No provider given and the API's global readable: `metering` reads it.
         self._meter_global = meter_provider is None and _HAS_METER_GLOBAL
-        self._sdk_seen = False
         self._meter_seen = False
         try:
             self._tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider,
@@ -159,6 +180,9 @@ class HandlerBase:
         self._logger = None
         if emit_event_enabled():
             self._logger = make_logger(_SCOPE, __version__, logger_provider, _SCHEMA_URL)
+        # Whether a model call's input content goes anywhere (span, hook, event).
+        self._note_inputs = (self.span_content or self.completion_hook is not None
+                             or self._logger is not None)
         self._init_metrics(meter_provider)
 
     def _init_metrics(self, meter_provider: MeterProvider | None) -> None:
@@ -186,24 +210,20 @@ class HandlerBase:
             description="GenAI operation duration.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
 
-    @property
-    def enabled(self) -> bool:
+    def _sdk_configured(self) -> bool:
         """False while neither a tracing nor a metrics SDK is configured.
 
-        Wrappers check this first and step aside entirely, so an application
-        that has the instrumentation installed but no SDK pays next to nothing.
-        An SDK set up after `instrument()` counts from then on; once one has
-        been seen the answer stays True (global providers are set once).
+        Wrappers check this first (as `enabled`) and step aside entirely, so an
+        application that has the instrumentation installed but no SDK pays next
+        to nothing. An SDK set up after `instrument()` counts from then on; once
+        one has been seen the answer stays True (global providers are set once).
         """
-        if self._sdk_seen:
-            return True
         tracer_provider = self._tracer_provider or _global_provider(
             trace, "_TRACER_PROVIDER", _get_tracer_provider)
-        if (tracer_provider is not None
-                and not isinstance(tracer_provider, _NOOP_TRACER_PROVIDERS)) or self.metering:
-            self._sdk_seen = True
-            return True
-        return False
+        return (tracer_provider is not None
+                and not isinstance(tracer_provider, _NOOP_TRACER_PROVIDERS)) or self.metering
+
+    enabled = _TrueOnceSeen(_sdk_configured)
 
     @property
     def metering(self) -> bool:
@@ -264,7 +284,8 @@ class HandlerBase:
         # one dict lookup when the context carries no baggage at all.
         if parent is None or parent.get(BAGGAGE_KEY):
             add_run_attributes(attrs, parent)
-        return self._tracer.start_span(name, context=parent, kind=kind, attributes=attrs)
+        # Positional: the API's order (name, context, kind, attributes).
+        return self._tracer.start_span(name, parent, kind, attrs)
 
     def _end(self, inv, error: BaseException | None, err_type: str | None) -> bool:
         """End `inv`'s span once; returns False if it had already ended."""

@@ -30,6 +30,8 @@ from .._values import clean as _clean
 from ._base import DURATION_BUCKETS, INVOKE_AGENT_BUCKETS
 from .signals import SignalOperations
 
+_note_returned = _signals.note_returned
+
 # The keys of start_agent's ids and names, in the order it takes them.
 _NAME_KEYS = (A.AGENT_ID, A.CONVERSATION_ID, A.AGENT_DESCRIPTION, A.PROVIDER_NAME,
               A.REQUEST_MODEL)
@@ -139,7 +141,7 @@ class AgentOperations(SignalOperations):
             elif frame.signal_state:
                 self._signals_finish(frame, None, answer, error)
             self._end(frame, error, error_type)
-            _signals.note_returned(span.get_span_context())
+            _note_returned(span.get_span_context())
             if frame.workflow is not None:
                 self._member_finished(frame, error, error_type, answer)
             if self.metering:

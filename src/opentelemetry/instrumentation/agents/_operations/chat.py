@@ -11,7 +11,12 @@ from opentelemetry.trace import NonRecordingSpan, SpanKind, get_current_span
 
 from .._completion import complete
 from .._events import emit_details
-from .._invocations import ChatInvocation, DeferredChatInvocation, SpanDeferredChatInvocation
+from .._invocations import (
+    AgentInvocation,
+    ChatInvocation,
+    DeferredChatInvocation,
+    SpanDeferredChatInvocation,
+)
 from .._nesting import AVAILABLE as _NESTING
 from .._nesting import DEFER_ALL as _DEFER_ALL
 from .._nesting import INFERENCE_KEY as _INFERENCE_KEY
@@ -132,7 +137,7 @@ class ChatOperations(HandlerBase):
             inv = ChatInvocation(span, _model_context(parent, span), perf_counter(), frame, attrs)
             if stream:  # what chat_chunk times the chunks with
                 inv.last_chunk_at, inv.chunk_gaps = None, [] if self.metering else None
-            if self.span_content or self._logger is not None or self.completion_hook is not None:
+            if self._note_inputs:
                 self._note_input_content(inv, input_messages, system_instructions,
                                          tool_definitions)
             return inv
@@ -243,8 +248,9 @@ class ChatOperations(HandlerBase):
                 if self.completion_hook is not None:
                     self._complete(inv, output_messages)
             self._end(inv, error, error_type)
-            if inv.agent is not None:
-                self._count_chat(inv, input_tokens, output_tokens, details,
+            frame = inv.agent
+            if frame is not None:
+                self._count_chat(inv, frame, input_tokens, output_tokens, details,
                                  step_finish_reason, error, error_type)
             if event is not None:
                 self._emit_details(inv, attrs, output_messages, error, error_type)
@@ -254,13 +260,12 @@ class ChatOperations(HandlerBase):
         except Exception:  # noqa: BLE001
             report("finish_chat")
 
-    def _count_chat(self, inv: ChatInvocation, input_tokens: int | None,
+    def _count_chat(self, inv: ChatInvocation, frame: AgentInvocation, input_tokens: int | None,
                     output_tokens: int | None, details: dict[str, int] | None,
                     step_finish_reason: str | None, error: BaseException | None,
                     error_type: str | None) -> None:
         """A finished model call on its agent invocation: its tokens, and how
         the round it belongs to ended."""
-        frame = inv.agent
         if input_tokens or output_tokens or details:
             with self._usage_lock:
                 frame.input_tokens += input_tokens or 0

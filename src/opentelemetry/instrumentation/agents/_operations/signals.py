@@ -25,6 +25,9 @@ from .._run import add_run_attributes
 from .._safety import report
 from ._base import HandlerBase
 
+# Module globals, one lookup each on every invocation's path.
+_enter, _leave, _tool_digest = _signals.enter, _signals.leave, _signals.tool_digest
+
 _COUNTED = 1
 _METERED = 2
 
@@ -53,7 +56,7 @@ class SignalOperations(HandlerBase):
         return attrs
 
     def _signals_start(self, frame: AgentInvocation) -> None:
-        _signals.enter(frame)
+        _enter(frame)
         frame.signal_state = _COUNTED
         if self.metering:
             # A broken meter must not cost the span this start is opening.
@@ -69,7 +72,7 @@ class SignalOperations(HandlerBase):
         gets the invocation's signal attributes."""
         state, frame.signal_state = frame.signal_state, 0
         if state:
-            _signals.leave(frame)
+            _leave(frame)
         if state == _METERED:
             try:
                 self._active.add(-1, self._metric_attrs(frame), frame.context)
@@ -89,7 +92,7 @@ class SignalOperations(HandlerBase):
         counts = frame.tool_calls
         if counts is None:
             counts = frame.tool_calls = {}
-        digest = _signals.tool_digest(name, arguments)
+        digest = _tool_digest(name, arguments)
         count = counts.get(digest, 0) + 1
         counts[digest] = count
         if count != self.loop_threshold:

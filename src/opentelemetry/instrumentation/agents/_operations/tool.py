@@ -128,7 +128,8 @@ class ToolOperations(SignalOperations):
 
 def _text(value: str, limit: int) -> str:
     """A free text (a tool description) fit for an attribute: cut to `limit`, valid UTF-8."""
-    value = truncate(value, limit)
+    if len(value) > limit:  # the common case, a description that fits: no call
+        value = truncate(value, limit)
     if not value.isascii():
         # Lone surrogates cannot be exported as UTF-8.
         value = value.encode("utf-8", "replace").decode("utf-8")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from opentelemetry.context import Context
+
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
@@ -115,7 +117,8 @@ def _reply_wrapper(handler: TelemetryHandler):
 
 async def _traced_reply(handler: TelemetryHandler, frame: AgentInvocation, reply: Any) -> Any:
     streams: list[Any] = []
-    token = _attach(otel_context.set_value(STREAMS_KEY, streams, frame.context))
+    # `otel_context.set_value`, spelt out: one Python call less per reply.
+    token = _attach(Context({**frame.context, STREAMS_KEY: streams}))
     try:
         result = await reply
     except BaseException as exc:
