@@ -18,7 +18,7 @@ run. The headline is
 A second table, in the same run: the overhead per invocation with message
 content captured, for histories of 10, 100 and 1,000 messages (`history`).
 
-Usage: python benchmarks/run.py [--reps N] [--quick] [--history-only] [--memory]
+Usage: python benchmarks/run.py [--reps N] [--quick] [--bytecodes] [--history-only] [--memory]
 """
 
 from __future__ import annotations
@@ -479,6 +479,20 @@ def memory(counts: Sequence[int] = (1000, 20000)) -> str:
     return "\n".join(lines)
 
 
+def headline_bytecodes() -> str:
+    """The headline case's bytecode counts alone: the count `measure` takes."""
+    case = cases.agentscope(2, 1)
+    try:
+        spans = _record(case)
+        sdk = _sdk_provider(DiscardingExporter())
+        ours, bare = _bytecodes_added(case, sdk, _replayer(spans, sdk))
+    finally:
+        case.close()
+    n = len(spans)
+    return (f"{case.name}: bytecodes/span ours : bare {ours / n:.0f} : {bare / n:.0f}, "
+            f"bytecode ratio **{ours / bare:.2f}** ({ours} : {bare} over {n} spans)")
+
+
 def _pin(cpu: int) -> None:
     """One CPU for the whole run: no migrations between the conditions."""
     if cpu == -2 or not hasattr(os, "sched_setaffinity"):
@@ -491,6 +505,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=31)
     parser.add_argument("--quick", action="store_true", help="the AgentScope headline only")
+    parser.add_argument("--bytecodes", action="store_true",
+                        help="only the headline's bytecode counts (a few seconds, no timing)")
     parser.add_argument("--history-only", action="store_true",
                         help="only the content-capture table by history length")
     parser.add_argument("--memory", action="store_true", help="also the memory table")
@@ -505,6 +521,9 @@ def main() -> None:
         return
     if args.history_only:
         print(history(args.reps))
+        return
+    if args.bytecodes:
+        print(headline_bytecodes())
         return
 
     # (case, invocations per sample, warm-up invocations per sample)
