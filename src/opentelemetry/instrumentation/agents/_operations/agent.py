@@ -31,6 +31,9 @@ from ._base import DURATION_BUCKETS, INVOKE_AGENT_BUCKETS
 from .signals import SignalOperations
 
 _note_returned = _signals.note_returned
+# What every round's span starts with, one global lookup each.
+_STEP_NAME, _INTERNAL, _OPERATION_NAME, _OP_REACT, _REACT_ROUND = (
+    A.STEP_SPAN_NAME, SpanKind.INTERNAL, A.OPERATION_NAME, A.OP_REACT, A.REACT_ROUND)
 
 # The keys of start_agent's ids and names, in the order it takes them.
 _NAME_KEYS = (A.AGENT_ID, A.CONVERSATION_ID, A.AGENT_DESCRIPTION, A.PROVIDER_NAME,
@@ -173,8 +176,8 @@ class AgentOperations(SignalOperations):
                 self.finish_step(frame)
             rounds = frame.rounds = frame.rounds + 1
             context = frame.context
-            span = self._start(A.STEP_SPAN_NAME, SpanKind.INTERNAL, context,
-                               {A.OPERATION_NAME: A.OP_REACT, A.REACT_ROUND: rounds})
+            span = self._start(_STEP_NAME, _INTERNAL, context,
+                               {_OPERATION_NAME: _OP_REACT, _REACT_ROUND: rounds})
             step = StepInvocation(span, _set_span_in_context(span, context), perf_counter(),
                                   rounds)
             frame.step = step

@@ -27,6 +27,7 @@ from ._base import HandlerBase
 
 # Module globals, one lookup each on every invocation's path.
 _enter, _leave, _tool_digest = _signals.enter, _signals.leave, _signals.tool_digest
+_is_empty, _NO_ANSWER = _signals.is_empty, _signals.NO_ANSWER
 
 _COUNTED = 1
 _METERED = 2
@@ -84,7 +85,7 @@ class SignalOperations(HandlerBase):
             attrs[A.AGENT_CONCURRENT_INVOCATIONS] = frame.overlap
         if frame.loop_detected:
             attrs[A.LOOP_DETECTED] = True
-        if error is None and answer is not _signals.NO_ANSWER and _signals.is_empty(answer):
+        if error is None and answer is not _NO_ANSWER and _is_empty(answer):
             attrs[A.AGENT_EMPTY_OUTPUT] = True
 
     def _watch_loop(self, frame: AgentInvocation, name: Any, arguments: Any) -> None:
