@@ -30,6 +30,24 @@ class StreamObserver(Protocol):
     def on_end(self, error: BaseException | None, closed_early: bool) -> None: ...
 
 
+class EndingObserver:
+    """An observer that only ends its invocation, `finish(inv, error=...)`,
+    when the stream stops (a workflow run, a remote agent's reply)."""
+
+    __slots__ = ("context", "finish", "inv")
+
+    def __init__(self, finish: Callable[..., None], inv: Any) -> None:
+        self.finish = finish
+        self.inv = inv
+        self.context = inv.context
+
+    def on_item(self, item: Any) -> None:
+        pass
+
+    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
+        self.finish(self.inv, error=error)
+
+
 def _begin(begin: Callable[[], StreamObserver | None]) -> StreamObserver | None:
     try:
         return begin()

@@ -10,7 +10,7 @@ from ..._context import attach as _attach
 from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._safety import report
-from ..._streams import trace_async_stream
+from ..._streams import EndingObserver, trace_async_stream
 
 
 def start(handler: TelemetryHandler, name: Any, kind: str, members: Iterable[Any], *,
@@ -27,30 +27,15 @@ def start(handler: TelemetryHandler, name: Any, kind: str, members: Iterable[Any
         return None
 
 
-class _WorkflowStream:
-    __slots__ = ("context", "handler", "inv")
-
-    def __init__(self, handler: TelemetryHandler, inv: Any) -> None:
-        self.handler = handler
-        self.inv = inv
-        self.context = inv.context
-
-    def on_item(self, item: Any) -> None:
-        pass
-
-    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
-        self.handler.finish_workflow(self.inv, error=error)
-
-
 def streamed(handler: TelemetryHandler, source: Any, begin: Any) -> Any:
     """`source` (an async generator) traced as one workflow run.
 
     The workflow's context is current while the pipeline runs each step, so
     the agents it drives, and the tasks it starts for them, nest under it.
     """
-    def observer() -> _WorkflowStream | None:
+    def observer() -> EndingObserver | None:
         inv = begin()
-        return _WorkflowStream(handler, inv) if inv is not None else None
+        return EndingObserver(handler.finish_workflow, inv) if inv is not None else None
 
     return trace_async_stream(source, observer, observe_items=False)
 

@@ -13,10 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..._handler import TelemetryHandler
-from ..._invocations import RemoteAgentInvocation
 from ..._patching import Patcher
 from ..._safety import report
-from ..._streams import trace_async_stream
+from ..._streams import EndingObserver, trace_async_stream
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -34,28 +33,13 @@ def _peer(card: Any) -> tuple[str | None, int | None]:
     return parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
 
 
-class _RemoteReply:
-    __slots__ = ("context", "handler", "inv")
-
-    def __init__(self, handler: TelemetryHandler, inv: RemoteAgentInvocation) -> None:
-        self.handler = handler
-        self.inv = inv
-        self.context = inv.context
-
-    def on_item(self, item: Any) -> None:
-        pass
-
-    def on_end(self, error: BaseException | None, closed_early: bool) -> None:
-        self.handler.finish_remote_agent(self.inv, error=error)
-
-
 def _reply_wrapper(handler: TelemetryHandler):
     def wrapper(wrapped, instance, args, kwargs):
         source = wrapped(*args, **kwargs)
         if not handler.enabled:
             return source
 
-        def begin() -> _RemoteReply | None:
+        def begin() -> EndingObserver | None:
             try:
                 card = getattr(instance, "_agent_card", None)
                 address, port = _peer(card)
@@ -66,7 +50,7 @@ def _reply_wrapper(handler: TelemetryHandler):
             except Exception:  # noqa: BLE001
                 report("starting an A2A agent span")
                 return None
-            return _RemoteReply(handler, inv) if inv is not None else None
+            return EndingObserver(handler.finish_remote_agent, inv) if inv is not None else None
 
         return trace_async_stream(source, begin, observe_items=False)
 
