@@ -22,13 +22,12 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from ... import attributes as A
-from ..._context import attach as _attach
-from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._patching import Patcher
 from ..._safety import report
 from ..common.embeddings import embeddings_wrapper, wrap_overrides
 from ..common.providers import ProviderNames
+from ..common.retrieval import traced_retrieval
 
 # A `retrieve` override calling `super().retrieve()` is one retrieval.
 _RETRIEVAL_KEY = otel_context.create_key("opentelemetry-instrumentation-agents.retrieval")
@@ -102,28 +101,12 @@ def _retrieve_wrapper(handler: TelemetryHandler, ensure_embedding_traced: Any):
             report("agentscope retrieval start")
         if inv is None:
             return wrapped(*args, **kwargs)
-        return _traced_retrieve(handler, inv, instance, wrapped, args, kwargs)
+        # The search starts once the context is attached, as it always has.
+        return traced_retrieval(
+            handler, inv, otel_context.set_value(_RETRIEVAL_KEY, instance, inv.context),
+            lambda: wrapped(*args, **kwargs), _documents)
 
     return wrapper
-
-
-async def _traced_retrieve(handler: TelemetryHandler, inv: Any, instance: Any,
-                           wrapped: Any, args: tuple, kwargs: dict) -> Any:
-    token = _attach(otel_context.set_value(_RETRIEVAL_KEY, instance, inv.context))
-    try:
-        documents = await wrapped(*args, **kwargs)
-    except BaseException as exc:
-        _detach(token)
-        handler.finish_retrieval(inv, error=exc)
-        raise
-    _detach(token)
-    try:
-        handler.finish_retrieval(
-            inv, documents_count=len(documents) if isinstance(documents, list) else None,
-            documents=_documents(documents) if handler.capture_content else None)
-    except Exception:  # noqa: BLE001
-        report("agentscope retrieval end")
-    return documents
 
 
 def _documents(documents: Any) -> list[dict[str, Any]]:

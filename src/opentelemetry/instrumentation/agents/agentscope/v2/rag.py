@@ -14,13 +14,12 @@ from types import ModuleType
 from typing import Any
 
 from ... import attributes as A
-from ..._context import attach as _attach
-from ..._context import detach as _detach
 from ..._handler import TelemetryHandler
 from ..._patching import Patcher
 from ..._safety import report
 from ..common.embeddings import embeddings_wrapper, wrap_overrides
 from ..common.providers import ProviderNames
+from ..common.retrieval import traced_retrieval
 
 # -> (provider name, the SDK API the model calls)
 _embedding_provider = ProviderNames({
@@ -64,27 +63,10 @@ def _search_wrapper(handler: TelemetryHandler):
             report("agentscope retrieval start")
         if inv is None:
             return wrapped(*args, **kwargs)
-        return _traced_search(handler, inv, wrapped(*args, **kwargs))
+        search = wrapped(*args, **kwargs)
+        return traced_retrieval(handler, inv, inv.context, lambda: search, _documents)
 
     return wrapper
-
-
-async def _traced_search(handler: TelemetryHandler, inv: Any, search: Any) -> Any:
-    token = _attach(inv.context)
-    try:
-        results = await search
-    except BaseException as exc:
-        _detach(token)
-        handler.finish_retrieval(inv, error=exc)
-        raise
-    _detach(token)
-    try:
-        handler.finish_retrieval(
-            inv, documents_count=len(results) if isinstance(results, list) else None,
-            documents=_documents(results) if handler.capture_content else None)
-    except Exception:  # noqa: BLE001
-        report("agentscope retrieval end")
-    return results
 
 
 def _query_text(queries: Any) -> Any:
