@@ -9,6 +9,7 @@ from typing import Any
 from ... import attributes as A
 from ..._safety import report
 from ..common.providers import ProviderNames
+from ..common.types import LazyTypes
 
 # The model and tool streams opened during this task's invocation. AgentScope
 # stops reading such a stream without closing it when a call is cancelled
@@ -50,26 +51,17 @@ sdk_api = ProviderNames({
 })
 
 
-class Types:
-    """AgentScope classes we compare against, looked up on first use.
+class Types(LazyTypes):
+    """The AgentScope 1.x classes the adapter compares against (see `LazyTypes`)."""
 
-    Post-import hooks fire while a package may still be half-imported, so
-    importing these when patching could fail; by the first call they exist.
-    """
+    def _import(self) -> None:
+        from agentscope.agent import ReActAgentBase
+        from agentscope.model import ChatModelBase, ChatResponse
+        from agentscope.tool import ToolResponse
 
-    _loaded = False
-
-    def load(self) -> Types:
-        if not self._loaded:
-            from agentscope.agent import ReActAgentBase
-            from agentscope.model import ChatModelBase, ChatResponse
-            from agentscope.tool import ToolResponse
-
-            self.react_base = ReActAgentBase
-            self.model_base = ChatModelBase
-            self.chat_response = ChatResponse
-            self.tool_response = ToolResponse
-            self._loaded = True
-        return self
+        self.react_base = ReActAgentBase
+        self.model_base = ChatModelBase
+        self.chat_response = ChatResponse
+        self.tool_response = ToolResponse
 
 

@@ -10,6 +10,7 @@ from opentelemetry import context as otel_context
 from ... import attributes as A
 from ..._safety import report
 from ..common.providers import ProviderNames
+from ..common.types import LazyTypes
 
 # The model and tool streams a reply opened, in the reply's context. AgentScope
 # stops reading such a stream without closing it when something it does with
@@ -59,28 +60,19 @@ provider_name = ProviderNames({module: names[0] for module, names in _PROVIDERS.
 provider_and_api = ProviderNames(_PROVIDERS, default=(None, None))
 
 
-class Types:
-    """AgentScope classes we compare against, looked up on first use.
+class Types(LazyTypes):
+    """The AgentScope 2.x classes the adapter compares against (see `LazyTypes`)."""
 
-    Post-import hooks fire while a package may still be half-imported, so
-    importing these when patching could fail; by the first call they exist.
-    """
+    def _import(self) -> None:
+        from agentscope.event import ReplyEndEvent
+        from agentscope.message import Msg
+        from agentscope.model import ChatResponse
+        from agentscope.tool import ToolResponse
 
-    _loaded = False
-
-    def load(self) -> Types:
-        if not self._loaded:
-            from agentscope.event import ReplyEndEvent
-            from agentscope.message import Msg
-            from agentscope.model import ChatResponse
-            from agentscope.tool import ToolResponse
-
-            self.reply_end = ReplyEndEvent
-            self.msg = Msg
-            self.chat_response = ChatResponse
-            self.tool_response = ToolResponse
-            self._loaded = True
-        return self
+        self.reply_end = ReplyEndEvent
+        self.msg = Msg
+        self.chat_response = ChatResponse
+        self.tool_response = ToolResponse
 
 
 def read_field(obj: Any, name: str, default: Any = None) -> Any:
