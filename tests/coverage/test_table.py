@@ -15,7 +15,8 @@ from .support import BEGIN, END, HEADER, RUNTIMES, table
 
 SRC = Path(A.__file__).resolve().parent
 # Keys of other conventions the table covers, as the issue asks.
-EXTRA = {"server.address", "server.port", "error.type"}
+EXTRA = {"server.address", "server.port", "error.type", "exception.type",
+         "exception.message", "exception.stacktrace"}
 # Keys of the ReAct extension other agent instrumentations emit (`attributes.py`).
 REACT = {A.REACT_ROUND, A.REACT_FINISH_REASON}
 # Keys of the current GenAI conventions (what opentelemetry-util-genai 1.3b0

@@ -9,6 +9,7 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _g
 from opentelemetry.semconv._incubating.attributes import user_attributes as _user
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import exception_attributes as _exception
 from opentelemetry.semconv.attributes import server_attributes as _server
 
 OPERATION_NAME = _gen_ai.GEN_AI_OPERATION_NAME
@@ -56,6 +57,11 @@ INPUT_MESSAGES = _gen_ai.GEN_AI_INPUT_MESSAGES
 OUTPUT_MESSAGES = _gen_ai.GEN_AI_OUTPUT_MESSAGES
 SYSTEM_INSTRUCTIONS = _gen_ai.GEN_AI_SYSTEM_INSTRUCTIONS
 ERROR_TYPE = _error.ERROR_TYPE
+# The `exception` span event a span that ended because of an exception records.
+EVENT_EXCEPTION = "exception"
+EXCEPTION_TYPE = _exception.EXCEPTION_TYPE
+EXCEPTION_MESSAGE = _exception.EXCEPTION_MESSAGE
+EXCEPTION_STACKTRACE = _exception.EXCEPTION_STACKTRACE
 SERVER_ADDRESS = _server.SERVER_ADDRESS
 SERVER_PORT = _server.SERVER_PORT
 

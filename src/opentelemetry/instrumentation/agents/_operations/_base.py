@@ -30,6 +30,7 @@ from .._context import get_current as _get_current
 from .._context import span_of as _span_of
 from .._context import suppressed as _suppressed
 from .._events import make_logger
+from .._exceptions import record as record_exception
 from .._invocations import FRAME_KEY, AgentInvocation
 from .._nesting import note_capture
 from .._run import BAGGAGE_KEY, add_run_attributes
@@ -111,6 +112,10 @@ def _set_error(span: Any, error: BaseException | None, err_type: str | None) -> 
         span.set_attribute(A.ERROR_TYPE, err_type)
         span.set_status(Status(StatusCode.ERROR,
                                _status_description(error) if error is not None else None))
+        # The exception itself, as an `exception` event (bounded); not a
+        # stream the consumer closed early (GeneratorExit is how that ends).
+        if error is not None and not isinstance(error, GeneratorExit):
+            record_exception(span, error)
 
 
 class _TrueOnceSeen:
