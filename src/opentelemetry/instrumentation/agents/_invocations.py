@@ -15,6 +15,7 @@ from opentelemetry.trace import Span
 from opentelemetry import context as otel_context
 
 from ._context import get_current as _get_current
+from ._context import span_of as _span_of
 
 # The context holds agent and tool invocations by weak reference: an
 # invocation's own context names it, and a strong reference would make every
@@ -200,6 +201,16 @@ def current_frame(ctx: Context | None = None) -> AgentInvocation | None:
     # `held`, spelt out: on the path of every wrapped call.
     ref = (ctx if ctx is not None else _get_current()).get(FRAME_KEY)
     return ref() if ref is not None else None
+
+
+def reentered(owner: Any) -> bool:
+    """Whether `owner`'s own invocation is what is current: an entry point of
+    the agent reached again from inside that invocation (an override calling
+    another one), where one span is enough."""
+    ctx = _get_current()
+    ref = ctx.get(FRAME_KEY)
+    outer = ref() if ref is not None else None
+    return outer is not None and outer.owner is owner and _span_of(ctx) is outer.span
 
 
 def current_tool(ctx: Context | None = None) -> ToolInvocation | None:

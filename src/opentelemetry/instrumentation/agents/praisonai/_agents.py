@@ -11,14 +11,12 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import trace
-
 from .. import attributes as A
 from .._context import attach as _attach
 from .._context import detach as _detach
 from .._context import get_current as _get_current
 from .._handler import TelemetryHandler
-from .._invocations import current_frame
+from .._invocations import reentered
 from .._patching import Patcher
 from .._safety import report
 from .._streams import trace_sync_stream
@@ -26,8 +24,6 @@ from . import _guardrails, _messages, _tty
 from ._persistence import session_of
 from ._state import Turn
 from ._wrapping import acall_in, call_in
-
-_get_current_span = trace.get_current_span
 
 
 def _max_steps(agent: Any) -> int | None:
@@ -47,8 +43,7 @@ def begin(handler: TelemetryHandler, agent: Any, prompt: Any) -> Turn | None:
     if not handler.enabled:
         return None
     try:
-        outer = current_frame()
-        if outer is not None and outer.owner is agent and _get_current_span() is outer.span:
+        if reentered(agent):
             return None
         model = getattr(agent, "llm", None)
         # Without a custom LLM PraisonAI talks to OpenAI through its own client.

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from opentelemetry import trace
-
 from ... import attributes as A
 from ..._context import attach as _attach
 from ..._context import detach as _detach
@@ -26,6 +24,7 @@ from ..._handler import TelemetryHandler
 from ..._invocations import (
     AgentInvocation,
     current_frame,
+    reentered,
 )
 from ..._patching import Patcher
 from ..._registry import AgentRegistry
@@ -33,8 +32,6 @@ from ..._safety import report
 from . import messages as _messages
 from ._shared import STREAMS, Types, end_abandoned, provider_name
 from .hooks import HOOK_NAME, IN_REASONING, make_hooks, register_hooks, remove_hooks
-
-_get_current_span = trace.get_current_span
 
 __all__ = ["HOOK_NAME", "REGISTRY", "install"]
 
@@ -73,9 +70,7 @@ def _agent_wrapper(handler: TelemetryHandler, types: Types, registry: AgentRegis
     def wrapper(wrapped, instance, args, kwargs):
         if not handler.enabled:
             return wrapped(*args, **kwargs)
-        outer = current_frame()
-        if outer is not None and outer.owner is instance and _get_current_span() is outer.span:
-            # `reply` reached from this same invocation's `__call__`.
+        if reentered(instance):  # `reply` reached from this same invocation's `__call__`
             return wrapped(*args, **kwargs)
         return _traced_invocation(handler, types, registry, ensure_model_traced, instance,
                                   wrapped, args, kwargs)

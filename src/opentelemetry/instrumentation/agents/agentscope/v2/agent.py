@@ -15,7 +15,6 @@ from typing import Any
 from opentelemetry.context import Context
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 
 from ... import attributes as A
 from ..._context import attach as _attach
@@ -24,6 +23,7 @@ from ..._handler import TelemetryHandler
 from ..._invocations import (
     AgentInvocation,
     current_frame,
+    reentered,
 )
 from ..._patching import Patcher
 from ..._safety import report
@@ -31,8 +31,6 @@ from ..._streams import trace_async_stream
 from . import hitl, native
 from . import messages as _messages
 from ._shared import STREAMS_KEY, Types, end_abandoned, provider_name
-
-_get_current_span = trace.get_current_span
 
 # Reply outcomes as AgentScope names them -> (our finish reason, error.type).
 _REPLY_OUTCOMES = {
@@ -59,10 +57,7 @@ def _start_agent(handler: TelemetryHandler, agent: Any, args: tuple, kwargs: dic
     if not handler.enabled:
         return None
     try:
-        outer = current_frame()
-        if outer is not None and outer.owner is agent and _get_current_span() is outer.span:
-            # `reply` reached again from inside this same invocation (an
-            # override calling another entry point): one span is enough.
+        if reentered(agent):
             return None
         model = getattr(agent, "model", None)
         state = getattr(agent, "state", None)
