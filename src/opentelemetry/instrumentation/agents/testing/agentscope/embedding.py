@@ -15,7 +15,6 @@ keeps its collections in a dict and ranks by cosine similarity, so a
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from agentscope.credential import CredentialBase
@@ -27,7 +26,7 @@ from agentscope.embedding import (
 )
 from agentscope.rag import VectorStoreBase
 
-from .vectors import vector_for
+from .vectors import embed, vector_for
 
 __all__ = ["MemoryVectorStore", "ScriptedEmbeddingModel", "vector_for"]
 
@@ -54,24 +53,7 @@ class ScriptedEmbeddingModel(EmbeddingModelBase):
 
     async def _call_api(self, inputs: list[Any], **kwargs: Any) -> EmbeddingResponse:
         texts = [item if isinstance(item, str) else str(item) for item in inputs]
-        identifier = {"model": self.model, "dimensions": self.dimensions, "input": texts}
-        if self.embedding_cache is not None:
-            cached = await self.embedding_cache.retrieve(identifier=identifier)
-            if cached:
-                return EmbeddingResponse(embeddings=cached,
-                                         usage=EmbeddingUsage(tokens=0, time=0),
-                                         source="cache")
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.error is not None:
-            raise self.error
-        self.calls += 1
-        embeddings = [vector_for(text, self.dimensions) for text in texts]
-        if self.embedding_cache is not None:
-            await self.embedding_cache.store(identifier=identifier, embeddings=embeddings)
-        return EmbeddingResponse(
-            embeddings=embeddings,
-            usage=EmbeddingUsage(tokens=self.tokens_per_input * len(texts), time=0.0))
+        return await embed(self, self.model, texts, EmbeddingResponse, EmbeddingUsage)
 
 
 class MemoryVectorStore(VectorStoreBase):

@@ -9,7 +9,6 @@ ranks by cosine similarity, so a `SimpleKnowledge` runs offline.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from agentscope.embedding import (
@@ -20,7 +19,7 @@ from agentscope.embedding import (
 )
 from agentscope.rag import VDBStoreBase
 
-from .vectors import vector_for
+from .vectors import embed, vector_for
 
 __all__ = ["MemoryStore", "ScriptedTextEmbedding", "vector_for"]
 
@@ -42,24 +41,7 @@ class ScriptedTextEmbedding(EmbeddingModelBase):
 
     async def __call__(self, text: list[Any], **kwargs: Any) -> EmbeddingResponse:
         texts = [item["text"] if isinstance(item, dict) else str(item) for item in text]
-        identifier = {"model": self.model_name, "dimensions": self.dimensions, "input": texts}
-        if self.embedding_cache is not None:
-            cached = await self.embedding_cache.retrieve(identifier=identifier)
-            if cached:
-                return EmbeddingResponse(embeddings=cached,
-                                         usage=EmbeddingUsage(tokens=0, time=0),
-                                         source="cache")
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.error is not None:
-            raise self.error
-        self.calls += 1
-        embeddings = [vector_for(t, self.dimensions) for t in texts]
-        if self.embedding_cache is not None:
-            await self.embedding_cache.store(identifier=identifier, embeddings=embeddings)
-        return EmbeddingResponse(
-            embeddings=embeddings,
-            usage=EmbeddingUsage(tokens=self.tokens_per_input * len(texts), time=0.0))
+        return await embed(self, self.model_name, texts, EmbeddingResponse, EmbeddingUsage)
 
 
 class MemoryStore(VDBStoreBase):
