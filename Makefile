@@ -23,6 +23,12 @@ STAMP_GENAI := $(VENV_GENAI)/.installed
 # packages of requirements-genai-legacy.txt installed without dependencies.
 VENV_LEGACY ?= .venv-genai-legacy
 STAMP_LEGACY := $(VENV_LEGACY)/.installed
+# The same provider instrumentations beside AgentScope 1.x: a sixth one
+# (tests/genai_agentscope1), built as cheaply on the AgentScope 1.x
+# environment: read through a .pth file, plus the packages of
+# requirements-genai-agentscope1.txt installed without dependencies.
+VENV_GENAI1 ?= .venv-genai-agentscope1
+STAMP_GENAI1 := $(VENV_GENAI1)/.installed
 
 .PHONY: demo test lint bench clean matrix matrix-ci matrix-readme docs fresh-env
 
@@ -61,17 +67,25 @@ $(STAMP_LEGACY): $(STAMP) requirements-genai-legacy.txt
 	$(VENV_LEGACY)/bin/pip install --quiet --no-deps -r requirements-genai-legacy.txt
 	touch $(STAMP_LEGACY)
 
+$(STAMP_GENAI1): $(STAMP1) requirements-genai-agentscope1.txt
+	$(PYTHON) -m venv $(VENV_GENAI1)
+	$(VENV1)/bin/python -c "import sysconfig; print('import site; site.addsitedir(%r)' % sysconfig.get_paths()['purelib'])" \
+		> "$$($(VENV_GENAI1)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/zz_agentscope1_venv.pth"
+	$(VENV_GENAI1)/bin/pip install --quiet --no-deps -r requirements-genai-agentscope1.txt
+	touch $(STAMP_GENAI1)
+
 demo: $(STAMP)
 	$(BIN)/python examples/agentscope_demo.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts tests_e2e
 
-test: $(STAMP) $(STAMP1) $(STAMPP) $(STAMP_GENAI) $(STAMP_LEGACY) lint
+test: $(STAMP) $(STAMP1) $(STAMPP) $(STAMP_GENAI) $(STAMP_LEGACY) $(STAMP_GENAI1) lint
 	$(BIN)/python -m pytest tests -q
 	$(VENVP)/bin/python -m pytest tests/praisonai_platform -q
 	$(VENV_GENAI)/bin/python -m pytest tests/genai_stack -q
 	$(VENV_LEGACY)/bin/python -m pytest tests/genai_legacy -q
+	$(VENV_GENAI1)/bin/python -m pytest tests/genai_agentscope1 -q
 	$(VENV1)/bin/python -m pytest tests/agentscope1 tests/core tests/testing tests/content tests/metrics tests/semconv tests/coverage tests/stress -q
 
 # Not part of `make test`: prints the tables of benchmarks/README.md (15-18 min).
@@ -80,7 +94,7 @@ bench: $(STAMP) $(STAMP1)
 	$(VENV1)/bin/python benchmarks/run.py --memory-only 2>/dev/null
 
 clean:
-	rm -rf $(VENV) $(VENV1) $(VENVP) $(VENV_GENAI) $(VENV_LEGACY) $(VENV_PHOENIX) $(TOOLS) $(VENV_DOCS) .matrix site
+	rm -rf $(VENV) $(VENV1) $(VENVP) $(VENV_GENAI) $(VENV_LEGACY) $(VENV_GENAI1) $(VENV_PHOENIX) $(TOOLS) $(VENV_DOCS) .matrix site
 
 # The documentation site (mkdocs.yml, docs/), built with --strict in an
 # environment of its own (MkDocs and mkdocs-material only).
