@@ -29,9 +29,12 @@ def test_overlapping_turns_on_one_agent_carry_the_count(signals, server):
     srv = server([tool_calls([ToolCall("lookup", {"key": "{conv}"})]), text("answer {conv}")])
     in_tool = threading.Barrier(2, timeout=20)
     read = threading.Barrier(2, timeout=20)
-    active_seen = []
+    active_seen, calls = [], []
 
     def lookup(args):
+        calls.append(args["key"])
+        if len(calls) > 2:
+            return json.dumps({"result": args["key"]})  # the lone turn waits for nobody
         in_tool.wait()  # both turns are in flight now
         active_seen.append(signals.total("agents.invocations.active"))
         read.wait()
@@ -60,6 +63,8 @@ def test_overlapping_turns_on_one_agent_carry_the_count(signals, server):
         signals.exporter.clear()
         agent.run_conversation("Look it up. [conv:c]")
         (lone,) = signals.agents()
+        (tool,) = signals.spans("execute_tool")
+        assert "error.type" not in tool.attributes
         assert "agents.agent.concurrent_invocations" not in lone.attributes
 
 

@@ -36,7 +36,7 @@ def test_overlapping_turns_on_one_agent_carry_the_count(signals, serve):
     serve([tool_calls([ToolCall("lookup", {"key": "{conv}"})]), text("answer {conv}")])
     in_tool = threading.Barrier(2, timeout=20)
     read = threading.Barrier(2, timeout=20)
-    active_seen = []
+    active_seen, calls = [], []
 
     def lookup(key: str) -> str:
         """Look a key up.
@@ -44,6 +44,9 @@ def test_overlapping_turns_on_one_agent_carry_the_count(signals, serve):
         Args:
             key: The key.
         """
+        calls.append(key)
+        if len(calls) > 2:
+            return f"value for {key}"  # the lone turn after the overlap waits for nobody
         in_tool.wait()  # both turns are in flight now
         active_seen.append(signals.total("agents.invocations.active"))
         read.wait()
@@ -68,6 +71,8 @@ def test_overlapping_turns_on_one_agent_carry_the_count(signals, serve):
     signals.exporter.clear()
     assert agent.chat("Look up c. [conv:c]") == "answer c"
     (lone,) = signals.agents()
+    (tool,) = signals.spans("execute_tool")
+    assert "error.type" not in tool.attributes
     assert "agents.agent.concurrent_invocations" not in lone.attributes
 
 
