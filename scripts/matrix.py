@@ -303,17 +303,21 @@ def _why(cell: Cell, failure: str) -> str | None:
 def _junit(path: Path) -> dict[str, object]:
     counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
     failures: list[str] = []
+    messages: dict[str, str] = {}
     if not path.exists():
-        return {**counts, "failures": failures}
+        return {**counts, "failures": failures, "messages": messages}
     for case in ET.parse(path).getroot().iter("testcase"):
-        outcome = "passed"
+        outcome, message = "passed", ""
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 outcome = {"failure": "failed", "error": "errors"}.get(child.tag, "skipped")
+                message = child.get("message") or ""
         counts[outcome] += 1
         if outcome in ("failed", "errors"):
-            failures.append(_test_id(case.get("classname", ""), case.get("name", "")))
-    return {**counts, "failures": failures}
+            test = _test_id(case.get("classname", ""), case.get("name", ""))
+            failures.append(test)
+            messages.setdefault(test, message.splitlines()[0][:300] if message else "")
+    return {**counts, "failures": failures, "messages": messages}
 
 
 def _test_id(classname: str, name: str) -> str:
@@ -448,6 +452,20 @@ def write_readme(results: dict[str, dict[str, object]]) -> None:
     README.write_text(text[:start] + body + text[end:])
 
 
+def _print_failures(result: dict[str, object], cell: str = "") -> None:
+    """A cell's unexplained failures, each with its message; known ones as a count."""
+    known = result.get("known", {})
+    messages = result.get("messages", {})
+    failures = dict.fromkeys(result.get("failures", ()))  # type: ignore[arg-type]
+    expected = [f for f in failures if f in known]  # type: ignore[operator]
+    if expected:
+        print(f"   {cell + ': ' if cell else ''}{len(expected)} known failures", flush=True)
+    for failure in failures:
+        if failure not in known:  # type: ignore[operator]
+            print(f"   {cell + ': ' if cell else ''}FAILED {failure}", flush=True)
+            print(f"      {messages.get(failure, '')}", flush=True)  # type: ignore[union-attr]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", nargs="*", help="cell names or patterns (default: all)")
@@ -482,8 +500,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{result.get('failed', 0)} failed, {result.get('errors', 0)} errors "
               f"(install {result.get('install_seconds', '-')} s, "
               f"tests {result.get('test_seconds', '-')} s)", flush=True)
-        for failure in result.get("failures", ()):  # type: ignore[union-attr]
-            print(f"   FAILED {failure}", flush=True)
+        _print_failures(result)
         if not str(result["status"]).startswith("pass"):
             bad.append(cell.name)
     print()
@@ -499,6 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     # The plain closing line CI reads; known failures are not counted as failed.
     print(f"\nmatrix: {passed} passed, {len(failures) - known} failed")
     if bad:
+        # Again at the very end: CI keeps the tail of a long log.
+        for name in bad:
+            _print_failures(results[name], cell=name)
         print("cells not passing: " + ", ".join(bad))
         return 1
     return 0
