@@ -611,7 +611,7 @@ def test_stop_interrupts_streams_and_allows_restart() -> None:
 
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # the stream had 50 s left to run
     with pytest.raises(Exception):  # noqa: B017 - the transport error type is the client's business
         for _ in stream:
             pass
@@ -692,7 +692,7 @@ def test_usage_details_in_chat_completions() -> None:
 
 
 def test_first_chunk_delay_comes_after_the_headers() -> None:
-    with ScriptedOpenAIServer([text("late start", first_chunk_delay=0.3)]) as server:
+    with ScriptedOpenAIServer([text("late start", first_chunk_delay=1.0)]) as server:
         client = client_for(server)
         started = time.perf_counter()
         stream = client.chat.completions.create(model=MODEL, messages=[user("d1")], stream=True)
@@ -700,7 +700,10 @@ def test_first_chunk_delay_comes_after_the_headers() -> None:
         first = next(iter(stream))
         first_at = time.perf_counter() - started
         stream.close()
-    assert headers_at < 0.2 and first_at >= 0.3
+    # The headers come at once and the first chunk a second later. Measured as
+    # the gap between them, not against a clock: a loaded machine may be slow
+    # to send the request, never to hold back a chunk it already has.
+    assert first_at >= 1.0 and first_at - headers_at >= 0.5
     assert first.choices[0].delta.role == "assistant"
 
 
