@@ -52,6 +52,7 @@ class ForecasterExecutor(AgentExecutor):
     async def execute(self, context, event_queue) -> None:
         text = context.get_user_input()
         if "slow" in text:
+            print("forecaster: slow call started", file=sys.stderr, flush=True)
             await asyncio.sleep(5)
         agent = Agent(name="forecaster", system_prompt="You forecast.",
                       model=ScriptedChatModel([say("Rain tomorrow.")]), toolkit=Toolkit(),

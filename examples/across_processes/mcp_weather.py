@@ -54,6 +54,7 @@ async def get_weather(city: str) -> str:
         if city == "crash":
             os._exit(3)
         if city == "slow":
+            print("get_weather: slow call started", file=sys.stderr, flush=True)
             await asyncio.sleep(3)
         if city == "stall":
             await asyncio.sleep(30)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,20 @@ def http_server(script: str, traces_url: str, *args: str, directory: Path = SERV
         yield port, process
     finally:
         stop(process)
+
+
+def kill_on(process: subprocess.Popen, marker: str) -> threading.Thread:
+    """Kills `process` once it writes `marker` on its stderr: the call under test is
+    then in flight in the server, however long the client took to get there."""
+    def watch() -> None:
+        for line in iter(process.stderr.readline, b""):  # type: ignore[union-attr]
+            if marker.encode() in line:
+                process.kill()
+                return
+
+    watcher = threading.Thread(target=watch, name="kill-on-marker", daemon=True)
+    watcher.start()
+    return watcher
 
 
 def stop(process: subprocess.Popen) -> None:

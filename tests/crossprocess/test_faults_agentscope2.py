@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 from importlib.metadata import version
 
 from agentscope.agent import A2AAgent, Agent, ReActConfig
@@ -28,7 +27,7 @@ from opentelemetry.instrumentation.agents.testing.agentscope.model import (
 )
 from tests.runtimes import instrumented_with
 
-from .support import SERVERS, free_port, http_server, server_env
+from .support import SERVERS, free_port, http_server, kill_on, server_env
 from .test_a2a_agentscope2 import _card, _is_remote_call
 
 TOOL = "mcp__weather__get_weather"
@@ -119,13 +118,11 @@ async def test_mcp_http_server_killed_mid_call(host_provider, receiver, detector
             client = MCPClient(name="weather", is_stateful=True, execution_timeout=5,
                                mcp_config=HttpMCPConfig(url=f"http://127.0.0.1:{port}/mcp"))
             await client.connect()
-            killer = threading.Timer(1.0, process.kill)  # the tool sleeps 3 s
-            killer.start()
+            kill_on(process, "slow call started")  # the tool would sleep 3 s
             try:
                 holder.append(agent := _agent(client, "slow"))
                 return await agent.reply(UserMsg(name="user", content="weather?"))
             finally:
-                killer.cancel()
                 try:
                     await client.close()
                 except Exception:  # noqa: BLE001
@@ -198,12 +195,8 @@ async def test_remote_agent_timing_out_as_uninstrumented(host_provider, receiver
 async def test_remote_agent_killed_mid_call(host_provider, receiver, detector, caplog):
     async def run(holder):
         with http_server("a2a_forecaster.py", receiver.traces_url) as (port, process):
-            killer = threading.Timer(1.0, process.kill)  # "slow" takes 5 s
-            killer.start()
-            try:
-                return await _ask_remote(port, "slow forecast")
-            finally:
-                killer.cancel()
+            kill_on(process, "slow call started")  # "slow" would take 5 s
+            return await _ask_remote(port, "slow forecast")
 
     bare, traced = await _bare_then_traced(host_provider, run)
 

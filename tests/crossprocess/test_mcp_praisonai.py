@@ -25,7 +25,7 @@ from opentelemetry.instrumentation.agents.testing.openai_server import (
 )
 from tests.runtimes import instrumented_with
 
-from .support import SERVERS, http_server, server_env
+from .support import SERVERS, http_server, kill_on, server_env
 
 MODEL = "gpt-4o-mini"
 
@@ -279,15 +279,13 @@ def test_http_server_killed_mid_call(host_provider, receiver, model, detector, c
     from praisonaiagents.mcp import MCP
 
     def run():
-        server = model("slow")  # the tool sleeps 3 s; the server is killed after 1 s
+        server = model("slow")  # the tool sleeps 3 s; the server is killed once it began
         with http_server("mcp_weather.py", receiver.traces_url, "http") as (port, process):
             mcp = MCP(f"http://127.0.0.1:{port}/mcp", timeout=4)
-            killer = threading.Timer(1.0, process.kill)
-            killer.start()
+            kill_on(process, "slow call started")
             try:
                 return _ask(mcp), _tool_result(server)
             finally:
-                killer.cancel()
                 mcp.shutdown()
 
     bare, traced = _uninstrumented_then_instrumented(host_provider, run)
