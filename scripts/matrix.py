@@ -456,14 +456,17 @@ def _print_failures(result: dict[str, object], cell: str = "") -> None:
     """A cell's unexplained failures, each with its message; known ones as a count."""
     known = result.get("known", {})
     messages = result.get("messages", {})
-    failures = dict.fromkeys(result.get("failures", ()))  # type: ignore[arg-type]
-    expected = [f for f in failures if f in known]  # type: ignore[operator]
+    failures = list(result.get("failures", ()))  # type: ignore[call-overload]
+    prefix = f"{cell}: " if cell else ""
+    # Counted per failure, as the table and the closing line count them.
+    expected = sum(1 for f in failures if f in known)  # type: ignore[operator]
     if expected:
-        print(f"   {cell + ': ' if cell else ''}{len(expected)} known failures", flush=True)
-    for failure in failures:
+        print(f"   {prefix}{expected} known failures", flush=True)
+    for failure in dict.fromkeys(failures):
         if failure not in known:  # type: ignore[operator]
-            print(f"   {cell + ': ' if cell else ''}FAILED {failure}", flush=True)
-            print(f"      {messages.get(failure, '')}", flush=True)  # type: ignore[union-attr]
+            print(f"   {prefix}FAILED {failure}", flush=True)
+            if messages.get(failure):  # type: ignore[union-attr]
+                print(f"      {messages[failure]}", flush=True)  # type: ignore[index]
 
 
 def main(argv: list[str] | None = None) -> int:
