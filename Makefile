@@ -60,18 +60,22 @@ $(STAMP_GENAI): pyproject.toml requirements-dev.txt requirements-genai.txt
 	$(VENV_GENAI)/bin/pip install --quiet -e ".[testing,genai]"
 	touch $(STAMP_GENAI)
 
+# $(call layered_venv,BASE,VENV,REQUIREMENTS): a new VENV that reads the BASE
+# environment's packages through a .pth file, plus REQUIREMENTS installed
+# without dependencies (seconds, where a full install takes minutes).
+define layered_venv
+	$(PYTHON) -m venv $(2)
+	$(1)/bin/python -c "import sysconfig; print('import site; site.addsitedir(%r)' % sysconfig.get_paths()['purelib'])" \
+		> "$$($(2)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/zz_base_venv.pth"
+	$(2)/bin/pip install --quiet --no-deps -r $(3)
+endef
+
 $(STAMP_LEGACY): $(STAMP) requirements-genai-legacy.txt
-	$(PYTHON) -m venv $(VENV_LEGACY)
-	$(BIN)/python -c "import sysconfig; print('import site; site.addsitedir(%r)' % sysconfig.get_paths()['purelib'])" \
-		> "$$($(VENV_LEGACY)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/zz_main_venv.pth"
-	$(VENV_LEGACY)/bin/pip install --quiet --no-deps -r requirements-genai-legacy.txt
+	$(call layered_venv,$(VENV),$(VENV_LEGACY),requirements-genai-legacy.txt)
 	touch $(STAMP_LEGACY)
 
 $(STAMP_GENAI1): $(STAMP1) requirements-genai-agentscope1.txt
-	$(PYTHON) -m venv $(VENV_GENAI1)
-	$(VENV1)/bin/python -c "import sysconfig; print('import site; site.addsitedir(%r)' % sysconfig.get_paths()['purelib'])" \
-		> "$$($(VENV_GENAI1)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/zz_agentscope1_venv.pth"
-	$(VENV_GENAI1)/bin/pip install --quiet --no-deps -r requirements-genai-agentscope1.txt
+	$(call layered_venv,$(VENV1),$(VENV_GENAI1),requirements-genai-agentscope1.txt)
 	touch $(STAMP_GENAI1)
 
 demo: $(STAMP)
