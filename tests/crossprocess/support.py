@@ -66,7 +66,7 @@ def http_server(script: str, traces_url: str, *args: str, directory: Path = SERV
         stop(process)
 
 
-def kill_on(process: subprocess.Popen, marker: str) -> threading.Thread:
+def kill_on(process: subprocess.Popen, marker: str) -> None:
     """Kills `process` once it writes `marker` on its stderr: the call under test is
     then in flight in the server, however long the client took to get there."""
     def watch() -> None:
@@ -75,9 +75,7 @@ def kill_on(process: subprocess.Popen, marker: str) -> threading.Thread:
                 process.kill()
                 return
 
-    watcher = threading.Thread(target=watch, name="kill-on-marker", daemon=True)
-    watcher.start()
-    return watcher
+    threading.Thread(target=watch, name="kill-on-marker", daemon=True).start()
 
 
 def stop(process: subprocess.Popen) -> None:
